@@ -1,0 +1,163 @@
+#include "connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <megane/proto/messages.hpp>
+#include <spdlog/spdlog.h>
+
+namespace megane::daemon {
+
+namespace asio = boost::asio;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+Connection::Connection(Socket socket, ConnectionHandler& handler, std::uint64_t id,
+                       PeerCredentials peer, std::uint32_t max_frame_bytes,
+                       std::size_t max_output_bytes)
+    : socket_(std::move(socket)),
+      handler_(handler),
+      id_(id),
+      peer_(peer),
+      in_(max_frame_bytes),
+      max_output_bytes_(max_output_bytes),
+      wake_writer_(socket_.get_executor()),
+      handshake_timer_(socket_.get_executor()) {
+  wake_writer_.expires_at(asio::steady_timer::time_point::max());
+}
+
+void Connection::start(std::chrono::milliseconds handshake_timeout) {
+  auto self = shared_from_this();
+  // A peer that connects and says nothing must not hold a slot forever.
+  handshake_timer_.expires_after(handshake_timeout);
+  handshake_timer_.async_wait([self](const boost::system::error_code& ec) {
+    if (ec || self->handshaken || self->closing_) return;
+    self->reply_error(0, proto::ErrorCode::bad_handshake, "no hello within the handshake timeout");
+    self->close_after_flush("handshake timeout");
+  });
+  auto log_failure = [self](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("connection {}: task failed: {}", self->id_, ex.what());
+    }
+    self->close_now("internal error");
+  };
+  asio::co_spawn(socket_.get_executor(), read_loop(), log_failure);
+  asio::co_spawn(socket_.get_executor(), write_loop(), log_failure);
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  while (!closing_) {
+    auto space = in_.prepare();
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                     as_tuple(use_awaitable));
+    if (ec) {
+      if (!closing_) close_now(ec == asio::error::eof ? "peer closed" : ec.message());
+      break;
+    }
+    in_.commit(n);
+    proto::FrameView frame;
+    for (;;) {
+      if (closing_) break;
+      const auto st = in_.next(frame);
+      if (st == proto::HeaderStatus::need_more) break;
+      if (st == proto::HeaderStatus::too_large) {
+        reply_error(frame.header.request_id, proto::ErrorCode::frame_too_large,
+                    fmt::format("frame of {} bytes is over this daemon's limit", frame.header.length));
+        close_after_flush("oversized frame");
+        break;
+      }
+      if (st != proto::HeaderStatus::ok) {
+        close_now(proto::to_string(st));
+        break;
+      }
+      handler_.on_frame(*this, frame);
+    }
+  }
+  finish();
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    while (!out_.empty()) {
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_.front()), as_tuple(use_awaitable));
+      if (ec) {
+        out_.clear();
+        close_now(ec.message());
+        co_return;
+      }
+      out_bytes_ -= out_.front().size();
+      out_.pop_front();
+    }
+    if (closing_) break;
+    auto [ec] = co_await wake_writer_.async_wait(as_tuple(use_awaitable));
+    (void)ec;  // cancelled = there is something to write (or we are closing)
+  }
+  boost::system::error_code ignored;
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+void Connection::send(proto::MessageType type, std::uint16_t flags, std::uint32_t request_id,
+                      proto::ByteView payload) {
+  if (finished_ || (closing_ && out_.empty() && !socket_.is_open())) return;
+  proto::Bytes frame;
+  frame.reserve(proto::frame_header_size + payload.size());
+  proto::append_frame(frame, type, flags, request_id, payload);
+  out_bytes_ += frame.size();
+  out_.push_back(std::move(frame));
+  if (out_bytes_ > max_output_bytes_) {
+    // A peer that does not read must not make the daemon hold unbounded memory.
+    out_.clear();
+    out_bytes_ = 0;
+    close_now("output buffer limit reached (peer not reading)");
+    return;
+  }
+  wake_writer_.cancel();
+}
+
+void Connection::reply(proto::MessageType type, std::uint32_t request_id, proto::ByteView payload) {
+  send(type, static_cast<std::uint16_t>(proto::FrameFlags::reply), request_id, payload);
+}
+
+void Connection::reply_error(std::uint32_t request_id, proto::ErrorCode code, std::string_view message) {
+  const auto payload = proto::encode(proto::ErrorReply{code, std::string(message)});
+  send(proto::MessageType::error,
+       static_cast<std::uint16_t>(proto::FrameFlags::reply) | static_cast<std::uint16_t>(proto::FrameFlags::error),
+       request_id, payload);
+}
+
+void Connection::close_after_flush(std::string_view reason) {
+  if (closing_) return;
+  spdlog::debug("connection {}: closing ({})", id_, reason);
+  closing_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(Socket::shutdown_receive, ignored);
+  wake_writer_.cancel();
+  finish();
+}
+
+void Connection::close_now(std::string_view reason) {
+  if (!closing_) spdlog::debug("connection {}: closed ({})", id_, reason);
+  closing_ = true;
+  out_.clear();
+  boost::system::error_code ignored;
+  socket_.shutdown(Socket::shutdown_both, ignored);
+  socket_.cancel(ignored);
+  wake_writer_.cancel();
+  finish();
+}
+
+void Connection::finish() {
+  if (finished_) return;
+  finished_ = true;
+  handshake_timer_.cancel();
+  handler_.on_close(*this);
+}
+
+}  // namespace megane::daemon

@@ -1,0 +1,301 @@
+#include "daemon.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <megane/proto/messages.hpp>
+#include <spdlog/spdlog.h>
+
+#include "child_process.hpp"
+#include "cpu_set.hpp"
+#include "json_writer.hpp"
+#include "plan.hpp"
+#include "status_report.hpp"
+#include "systemd_notify.hpp"
+#include "version.hpp"
+
+namespace megane::daemon {
+
+namespace asio = boost::asio;
+using proto::ErrorCode;
+using proto::MessageType;
+
+namespace {
+
+constexpr auto tick_interval = std::chrono::milliseconds(250);
+
+}  // namespace
+
+Daemon::Daemon(asio::io_context& io, Config config)
+    : io_(io),
+      config_(std::move(config)),
+      log_(spdlog::default_logger()),
+      stop_signals_(io, SIGTERM, SIGINT),
+      child_signal_(io, SIGCHLD),
+      ticker_(io),
+      shutdown_deadline_(io),
+      started_at_(std::chrono::steady_clock::now()) {}
+
+Daemon::~Daemon() {
+  // Connections call back into us while closing: close them while everything still exists.
+  if (server_) server_->stop();
+}
+
+int Daemon::run() {
+  // Orphaned grandchildren are re-parented to us, so we reap them and no zombie piles up.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  const auto cpus = config_.sharding.cores.empty() ? allowed_cpus() : config_.sharding.cores;
+  Plan plan = make_plan(config_.sharding.shards, config_.sharding.clusters, cpus);
+  log_->info("meganed {} for bot '{}': {}", megane_version, config_.name, plan.describe());
+
+  IpcServerOptions opts;
+  opts.socket = config_.ipc.socket;
+  opts.allowed_uids = config_.ipc.allowed_uids;
+  if (opts.allowed_uids.empty()) opts.allowed_uids.push_back(static_cast<std::uint32_t>(::getuid()));
+  opts.max_frame_bytes = config_.ipc.max_frame_bytes;
+  opts.handshake_timeout = config_.ipc.handshake_timeout;
+  server_ = std::make_unique<IpcServer>(io_, opts, *this);
+  std::string error;
+  if (!server_->listen(error)) {
+    log_->error("{}", error);
+    return 1;
+  }
+  log_->info("listening on {}", config_.ipc.socket.string());
+
+  supervisor_ = std::make_unique<Supervisor>(io_, config_, std::move(plan), find_launcher(),
+                                             config_.ipc.socket, log_);
+  supervisor_->on_progress = [](const std::string& text) { systemd::status(text); };
+  supervisor_->on_all_ready = [] { systemd::status("all clusters ready"); };
+
+  wait_signals();
+  reap_children();
+  supervisor_->start_all();
+  systemd::ready(fmt::format("spawned {} clusters", supervisor_->children().size()));
+  tick();
+  io_.run();
+  return exit_code_;
+}
+
+void Daemon::wait_signals() {
+  stop_signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    begin_shutdown(fmt::format("signal {}", strsignal(sig)));
+    wait_signals();
+  });
+}
+
+void Daemon::reap_children() {
+  child_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) supervisor_->on_exit(pid, status);
+    reap_children();
+  });
+}
+
+void Daemon::tick() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_ping_) {
+    next_ping_ = now + config_.supervision.heartbeat_interval;
+    server_->for_each([this](Connection& c) {
+      if (c.handshaken && c.role == proto::Role::cluster) c.send(MessageType::ping, 0, next_ping_id_++, {});
+    });
+  }
+  if (auto wd = systemd::watchdog_interval(); wd && now >= next_watchdog_) {
+    next_watchdog_ = now + *wd;
+    systemd::watchdog();
+  }
+  if (!shutting_down_) supervisor_->check_liveness();
+  ticker_.expires_after(tick_interval);
+  ticker_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+void Daemon::begin_shutdown(std::string_view why) {
+  if (shutting_down_) {
+    log_->info("already stopping ({}); children get SIGKILL after the stop timeout", why);
+    return;
+  }
+  shutting_down_ = true;
+  log_->info("stopping ({}): terminating {} clusters", why, supervisor_->children().size());
+  systemd::stopping();
+  // Bounded: if anything is still alive well after SIGKILL went out, give up on it.
+  shutdown_deadline_.expires_after(config_.supervision.stop_timeout + std::chrono::seconds(5));
+  shutdown_deadline_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    log_->error("children still present after the stop deadline; exiting anyway");
+    server_->stop();
+    io_.stop();
+  });
+  supervisor_->stop_all([this] {
+    log_->info("all clusters stopped");
+    shutdown_deadline_.cancel();
+    server_->stop();
+    ticker_.cancel();
+    stop_signals_.cancel();
+    child_signal_.cancel();
+    io_.stop();
+  });
+}
+
+void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
+  if (!conn.handshaken) {
+    handle_hello(conn, frame);
+    return;
+  }
+  const auto& h = frame.header;
+  if (conn.role == proto::Role::cluster) supervisor_->on_seen(conn.cluster_id, conn.generation);
+  if (h.has(proto::FrameFlags::reply)) return;  // pongs and late replies: being seen is enough
+
+  const bool control = conn.role == proto::Role::control;
+  switch (h.type) {
+    case MessageType::ready:
+      if (conn.role == proto::Role::cluster) supervisor_->on_ready(conn.cluster_id, conn.generation);
+      return;
+    case MessageType::status: {
+      DaemonInfo info{config_.name, config_.ipc.socket, started_at_};
+      const std::string json = status_json(*supervisor_, info);
+      conn.reply(MessageType::status, h.request_id,
+                 {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
+      return;
+    }
+    case MessageType::restart_cluster:
+      if (!control) break;
+      handle_restart(conn, frame);
+      return;
+    case MessageType::shutdown:
+      if (!control) break;
+      conn.reply(MessageType::shutdown, h.request_id, {});
+      begin_shutdown(fmt::format("shutdown requested by uid {} (pid {})", conn.peer().uid, conn.peer().pid));
+      return;
+    case MessageType::goodbye:
+      conn.close_after_flush("goodbye");
+      return;
+    case MessageType::ping:
+      conn.reply(MessageType::pong, h.request_id, {});
+      return;
+    case MessageType::hello:
+    case MessageType::hello_ok:
+    case MessageType::error:
+    case MessageType::pong:
+    case MessageType::stop_cluster:
+    default:
+      conn.reply_error(h.request_id, ErrorCode::unknown_message,
+                       fmt::format("message type {:#06x} is not handled by meganed {}",
+                                   static_cast<unsigned>(h.type), megane_version));
+      return;
+  }
+  conn.reply_error(h.request_id, ErrorCode::not_allowed,
+                   fmt::format("a {} may not send {}", proto::to_string(conn.role), proto::to_string(h.type)));
+}
+
+void Daemon::handle_hello(Connection& conn, const proto::FrameView& frame) {
+  const auto& h = frame.header;
+  auto refuse = [&](ErrorCode code, const std::string& message) {
+    log_->warn("connection {} (pid {}): refused: {}", conn.id(), conn.peer().pid, message);
+    conn.reply_error(h.request_id, code, message);
+    conn.close_after_flush("handshake refused");
+  };
+  if (h.type != MessageType::hello) {
+    refuse(ErrorCode::bad_handshake, "the first frame must be a hello");
+    return;
+  }
+  const auto version = proto::peek_hello_version(frame.payload);
+  if (version && *version != proto::protocol_version) {
+    refuse(ErrorCode::version_mismatch,
+           fmt::format("this meganed speaks protocol version {}, the client speaks {}; "
+                       "rebuild the client against a matching libmegane",
+                       proto::protocol_version, *version));
+    return;
+  }
+  proto::Hello hello;
+  if (!proto::decode(frame.payload, hello)) {
+    refuse(ErrorCode::malformed, "malformed hello");
+    return;
+  }
+  proto::HelloOk ok;
+  ok.daemon = fmt::format("meganed/{}", megane_version);
+  ok.bot = config_.name;
+  ok.total_shards = supervisor_->plan().total_shards;
+  ok.heartbeat_interval_ms = static_cast<std::uint32_t>(config_.supervision.heartbeat_interval.count());
+  switch (hello.role) {
+    case proto::Role::cluster: {
+      std::string error;
+      const Child* child = supervisor_->accept_hello(hello.cluster_id, hello.generation, error);
+      if (!child) {
+        refuse(ErrorCode::bad_handshake, error);
+        return;
+      }
+      ok.cluster_id = child->plan.id;
+      ok.first_shard = child->plan.first_shard;
+      ok.shard_count = child->plan.shard_count;
+      log_->debug("cluster {}: connected (pid {})", child->plan.id, conn.peer().pid);
+      break;
+    }
+    case proto::Role::control:
+      break;
+    case proto::Role::service:
+      refuse(ErrorCode::not_found, fmt::format("no service '{}' in this daemon's config", hello.service));
+      return;
+  }
+  conn.handshaken = true;
+  conn.role = hello.role;
+  conn.cluster_id = hello.cluster_id;
+  conn.generation = hello.generation;
+  const auto payload = proto::encode(ok);
+  conn.reply(MessageType::hello_ok, h.request_id, payload);
+}
+
+void Daemon::handle_restart(Connection& conn, const proto::FrameView& frame) {
+  const auto request_id = frame.header.request_id;
+  proto::RestartCluster req;
+  if (!proto::decode(frame.payload, req)) {
+    conn.reply_error(request_id, ErrorCode::malformed, "malformed restart_cluster");
+    return;
+  }
+  if (req.cluster_id >= supervisor_->children().size()) {
+    conn.reply_error(request_id, ErrorCode::not_found,
+                     fmt::format("no cluster {} (this bot has {})", req.cluster_id, supervisor_->children().size()));
+    return;
+  }
+  auto answer = [this, weak = conn.weak_from_this(), request_id, id = req.cluster_id](bool ok, const std::string& why) {
+    auto c = weak.lock();
+    if (!c || !c->open()) return;
+    if (!ok) {
+      c->reply_error(request_id, ErrorCode::internal, fmt::format("cluster {}: {}", id, why));
+      return;
+    }
+    const Child& child = *supervisor_->children()[id];
+    JsonWriter w;
+    w.begin_object().field("id", id).field("state", to_string(child.state));
+    w.field("pid", static_cast<std::int64_t>(child.pid)).end_object();
+    const std::string json = w.take();
+    c->reply(MessageType::restart_cluster, request_id,
+             {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
+  };
+  if (shutting_down_) {
+    conn.reply_error(request_id, ErrorCode::busy, "meganed is stopping");
+    return;
+  }
+  if (req.wait_ready) {
+    supervisor_->restart(req.cluster_id, answer);
+  } else {
+    supervisor_->restart(req.cluster_id, nullptr);
+    answer(true, {});
+  }
+}
+
+void Daemon::on_close(Connection& conn) {
+  server_->forget(conn.id());
+  if (conn.handshaken && conn.role == proto::Role::cluster)
+    log_->debug("cluster {}: disconnected", conn.cluster_id);
+}
+
+}  // namespace megane::daemon

@@ -1,0 +1,56 @@
+// meganed as a whole: wires the config, the plan, the supervisor and the IPC server onto one
+// io_context, routes frames to their handlers, and runs the start and stop sequences.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config.hpp"
+#include "connection.hpp"
+#include "ipc_server.hpp"
+#include "supervisor.hpp"
+
+namespace megane::daemon {
+
+class Daemon final : public ConnectionHandler {
+ public:
+  Daemon(boost::asio::io_context& io, Config config);
+  ~Daemon() override;
+
+  // Listens, spawns the plan and runs until stopped. Returns the process exit code.
+  int run();
+
+  void on_frame(Connection& conn, const proto::FrameView& frame) override;
+  void on_close(Connection& conn) override;
+
+ private:
+  void handle_hello(Connection& conn, const proto::FrameView& frame);
+  void handle_restart(Connection& conn, const proto::FrameView& frame);
+  void begin_shutdown(std::string_view why);
+  void wait_signals();
+  void reap_children();
+  void tick();
+
+  boost::asio::io_context& io_;
+  Config config_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<IpcServer> server_;
+  boost::asio::signal_set stop_signals_;
+  boost::asio::signal_set child_signal_;
+  boost::asio::steady_timer ticker_;
+  boost::asio::steady_timer shutdown_deadline_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::steady_clock::time_point next_ping_{};
+  std::chrono::steady_clock::time_point next_watchdog_{};
+  std::uint32_t next_ping_id_ = 1;
+  bool shutting_down_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace megane::daemon

@@ -1,0 +1,84 @@
+// meganed: the supervisor of one bot. `meganed --config FILE` (see docs/meganed.md).
+#include <sysexits.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "daemon.hpp"
+#include "systemd_notify.hpp"
+#include "version.hpp"
+
+namespace {
+
+spdlog::level::level_enum to_spdlog(megane::daemon::LogLevel level) {
+  using L = megane::daemon::LogLevel;
+  switch (level) {
+    case L::trace: return spdlog::level::trace;
+    case L::debug: return spdlog::level::debug;
+    case L::info: return spdlog::level::info;
+    case L::warn: return spdlog::level::warn;
+    case L::error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+void setup_logging(const std::string& bot) {
+  auto logger = spdlog::stderr_color_mt("meganed");
+  // journald stamps every line itself; elsewhere a timestamp helps.
+  logger->set_pattern(megane::daemon::systemd::under_journald() ? "%^%l%$ %v"
+                                                                 : "[%Y-%m-%d %H:%M:%S.%e] %^%l%$ [" + bot + "] %v");
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"meganed: supervises a Discord bot's clusters, services and store"};
+  std::string config_path;
+  bool check_only = false;
+  bool show_version = false;
+  app.add_option("-c,--config", config_path, "The bot's config file (.toml or .json)");
+  app.add_flag("--check", check_only, "Validate the config, print the plan and exit");
+  app.add_flag("--version", show_version, "Print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : EX_USAGE;
+  }
+  if (show_version) {
+    std::cout << "meganed " << megane::daemon::megane_version << "\n";
+    return 0;
+  }
+  if (config_path.empty()) {
+    std::cerr << "meganed: --config FILE is required\n";
+    return EX_USAGE;
+  }
+
+  auto loaded = megane::daemon::load_config(config_path);
+  if (auto* err = std::get_if<megane::daemon::ConfigError>(&loaded)) {
+    std::cerr << err->to_string() << "\n";
+    return EX_CONFIG;
+  }
+  auto& config = std::get<megane::daemon::Config>(loaded);
+  if (check_only) {
+    std::cout << config.source.string() << ": ok\n";
+    return 0;
+  }
+  setup_logging(config.name);
+  spdlog::set_level(to_spdlog(config.log_level));
+
+  try {
+    boost::asio::io_context io;
+    megane::daemon::Daemon daemon(io, std::move(config));
+    return daemon.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,62 @@
+#include "status_report.hpp"
+
+#include <unistd.h>
+
+#include "json_writer.hpp"
+#include "version.hpp"
+
+namespace megane::daemon {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t, std::chrono::steady_clock::time_point now) {
+  return std::chrono::duration<double>(now - t).count();
+}
+
+}  // namespace
+
+std::string status_json(const Supervisor& supervisor, const DaemonInfo& info) {
+  const auto now = std::chrono::steady_clock::now();
+  JsonWriter w;
+  w.begin_object();
+  w.field("bot", info.bot);
+  w.key("daemon").begin_object();
+  w.field("pid", static_cast<std::int64_t>(::getpid()));
+  w.field("version", megane_version);
+  w.field("uptime_s", seconds_since(info.started_at, now));
+  w.field("socket", info.socket.string());
+  w.end_object();
+  w.field("shards_total", supervisor.plan().total_shards);
+  w.field("all_ready", supervisor.all_ready());
+  w.key("clusters").begin_array();
+  for (const auto& cp : supervisor.children()) {
+    const Child& c = *cp;
+    w.begin_object();
+    w.field("id", c.plan.id);
+    w.field("pid", static_cast<std::int64_t>(c.pid));
+    w.field("state", to_string(c.state));
+    w.key("cores").begin_array();
+    for (int core : c.plan.cores) w.value(core);
+    w.end_array();
+    w.key("shards").begin_array();
+    for (std::uint32_t s = 0; s < c.plan.shard_count; ++s) w.value(c.plan.first_shard + s);
+    w.end_array();
+    w.field("first_shard", c.plan.first_shard);
+    w.field("last_shard", c.plan.last_shard());
+    w.field("restarts", c.spawns > 0 ? c.spawns - 1 : 0u);
+    w.field("uptime_s", c.pid > 0 ? seconds_since(c.spawned_at, now) : 0.0);
+    w.field("generation", c.generation);
+    w.key("last_exit");
+    if (c.last_exit.empty()) w.null();
+    else w.value(c.last_exit);
+    w.key("next_start_in_s");
+    if (c.timer_due) w.value(std::max(0.0, std::chrono::duration<double>(*c.timer_due - now).count()));
+    else w.null();
+    w.field("failures_in_window", static_cast<std::uint64_t>(c.policy.failures_in_window()));
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return w.take();
+}
+
+}  // namespace megane::daemon

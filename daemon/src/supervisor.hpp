@@ -1,0 +1,114 @@
+// Keeps the planned clusters running: spawns them, classifies what happens to them into
+// lifecycle events, performs the actions the lifecycle table asks for, and answers questions
+// about them (status, readiness). Single-threaded: everything runs on the daemon's io_context.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/logger.h>
+
+#include "config.hpp"
+#include "lifecycle.hpp"
+#include "plan.hpp"
+#include "restart_policy.hpp"
+
+namespace megane::daemon {
+
+struct Child {
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  Child(boost::asio::io_context& io, ClusterPlan p, const SupervisionConfig& config, std::uint64_t seed)
+      : plan(std::move(p)), policy(config, seed), timer(io), kill_timer(io) {}
+
+  ClusterPlan plan;
+  ChildState state = ChildState::idle;
+  pid_t pid = 0;
+  std::uint64_t generation = 0;  // of the current (or last) process
+  RestartPolicy policy;
+  boost::asio::steady_timer timer;       // backoff / quarantine
+  boost::asio::steady_timer kill_timer;  // SIGTERM -> SIGKILL escalation
+  std::optional<TimePoint> timer_due;
+  TimePoint spawned_at{};
+  TimePoint ready_at{};
+  TimePoint last_seen{};          // any frame from the child
+  std::uint32_t spawns = 0;
+  std::string last_exit;          // describe_exit() of the last exit
+  std::string kill_reason;        // why the daemon is terminating it, if it decided to
+  bool quarantine_on_exit = false;  // it hung and that filled the crash window
+  // Callbacks waiting for ready (true) or for giving up (false, reason).
+  std::vector<std::function<void(bool, const std::string&)>> ready_waiters;
+};
+
+class Supervisor {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Supervisor(boost::asio::io_context& io, const Config& config, Plan plan,
+             std::filesystem::path launcher, std::filesystem::path socket,
+             std::shared_ptr<spdlog::logger> log);
+  ~Supervisor();
+
+  const Plan& plan() const noexcept { return plan_; }
+  const std::vector<std::unique_ptr<Child>>& children() const noexcept { return children_; }
+  bool all_ready() const noexcept;
+
+  void start_all();
+  // Stops every child (SIGTERM, then SIGKILL after stop_timeout); `done` runs once none has a
+  // process left.
+  void stop_all(std::function<void()> done);
+
+  // A child process ended (from the SIGCHLD reaper). Unknown pids (grandchildren adopted as
+  // subreaper) are ignored.
+  void on_exit(pid_t pid, int wait_status);
+
+  // IPC side. A hello from a cluster is accepted only for the current generation of a live
+  // process; the result is the cluster, or an error message.
+  const Child* accept_hello(std::uint32_t cluster_id, std::uint64_t generation, std::string& error);
+  void on_ready(std::uint32_t cluster_id, std::uint64_t generation);
+  void on_seen(std::uint32_t cluster_id, std::uint64_t generation);
+
+  // Operator restart. `done(true)` once ready again, `done(false, why)` when it gives up.
+  bool restart(std::uint32_t cluster_id, std::function<void(bool, const std::string&)> done);
+
+  // Called at every heartbeat: restarts children that missed their ready or liveness deadline.
+  void check_liveness();
+
+  // Sets the progress text systemd shows (STATUS=).
+  std::function<void(const std::string&)> on_progress;
+  // Fires the first time every cluster is ready.
+  std::function<void()> on_all_ready;
+
+ private:
+  void dispatch(Child& c, ChildEvent event);
+  void perform(Child& c, ChildAction action);
+  void spawn(Child& c);
+  void terminate(Child& c);
+  void arm_timer(Child& c, Clock::duration delay);
+  void resolve_waiters(Child& c, bool ok, const std::string& why);
+  void report_progress();
+  Child* find(std::uint32_t cluster_id, std::uint64_t generation);
+
+  boost::asio::io_context& io_;
+  const Config& config_;
+  Plan plan_;
+  std::filesystem::path launcher_;
+  std::filesystem::path socket_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::vector<std::unique_ptr<Child>> children_;
+  std::uint64_t next_generation_;
+  std::function<void()> stopped_;
+  bool stopping_ = false;
+  bool announced_all_ready_ = false;
+};
+
+}  // namespace megane::daemon

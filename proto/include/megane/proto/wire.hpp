@@ -1,0 +1,54 @@
+// Little-endian payload encoding: fixed-width integers, and strings/bytes as u32 length + data.
+// The Reader never reads past its input; the first failure sticks and every later read
+// returns a zero value, so a handler decodes all fields and checks ok() once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <megane/proto/frame.hpp>
+
+namespace megane::proto {
+
+class Writer {
+ public:
+  Writer& u8(std::uint8_t v);
+  Writer& u16(std::uint16_t v);
+  Writer& u32(std::uint32_t v);
+  Writer& u64(std::uint64_t v);
+  Writer& str(std::string_view v);  // u32 length + bytes
+  Writer& raw(ByteView v);          // bytes, no length
+
+  const Bytes& bytes() const noexcept { return out_; }
+  Bytes take() noexcept { return std::move(out_); }
+
+ private:
+  Bytes out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(ByteView in) noexcept : in_(in) {}
+
+  std::uint8_t u8() noexcept;
+  std::uint16_t u16() noexcept;
+  std::uint32_t u32() noexcept;
+  std::uint64_t u64() noexcept;
+  std::string_view str() noexcept;  // view into the input
+  ByteView rest() noexcept;         // everything not yet read
+
+  bool ok() const noexcept { return ok_; }
+  bool at_end() const noexcept { return pos_ == in_.size(); }
+  // True when every field decoded and nothing is left over.
+  bool done() const noexcept { return ok_ && at_end(); }
+
+ private:
+  bool take(std::size_t n, const std::uint8_t*& p) noexcept;
+
+  ByteView in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace megane::proto

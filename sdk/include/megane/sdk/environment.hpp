@@ -1,0 +1,54 @@
+// What meganed tells a child about itself through the environment. Parsing is pure (a map in,
+// a struct or an error out) so it is unit-tested without touching the real environment.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <megane/proto/protocol.hpp>
+
+namespace megane {
+
+namespace env {
+inline constexpr const char* socket = "MEGANE_SOCKET";
+inline constexpr const char* role = "MEGANE_ROLE";
+inline constexpr const char* cluster_id = "MEGANE_CLUSTER_ID";
+inline constexpr const char* generation = "MEGANE_GENERATION";
+inline constexpr const char* bot = "MEGANE_BOT";
+inline constexpr const char* service = "MEGANE_SERVICE";
+inline constexpr const char* stop_timeout_ms = "MEGANE_STOP_TIMEOUT_MS";
+}  // namespace env
+
+struct Environment {
+  std::string socket;                     // MEGANE_SOCKET, never empty
+  proto::Role role = proto::Role::cluster;  // MEGANE_ROLE: cluster or service
+  std::uint32_t cluster_id = 0;           // MEGANE_CLUSTER_ID (role cluster)
+  std::uint64_t generation = 0;           // MEGANE_GENERATION, echoed in the hello
+  std::string bot;                        // MEGANE_BOT; may be empty (the hello_ok has it too)
+  std::string service;                    // MEGANE_SERVICE (role service)
+  std::chrono::milliseconds stop_timeout{10'000};  // MEGANE_STOP_TIMEOUT_MS, bounds shutdown()
+};
+
+struct EnvironmentError {
+  // True when no MEGANE_* identity is set at all: the program was started by hand, not by
+  // meganed. The caller prints a friendlier message for that case.
+  bool not_under_meganed = false;
+  std::string message;  // e.g. "MEGANE_CLUSTER_ID: 'x' is not a decimal number"
+};
+
+using EnvironmentResult = std::variant<Environment, EnvironmentError>;
+
+// Variable name -> value; absent names are not in the map.
+using EnvironmentVariables = std::map<std::string, std::string, std::less<>>;
+
+EnvironmentResult parse_environment(const EnvironmentVariables& vars);
+
+// parse_environment() over this process's environment.
+EnvironmentResult read_environment();
+
+}  // namespace megane

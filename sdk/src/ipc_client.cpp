@@ -1,0 +1,445 @@
+#include <megane/sdk/ipc_client.hpp>
+
+#include <deque>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace megane {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using proto::MessageType;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint32_t hello_request_id = 1;
+// A child that cannot get its frames out is stuck anyway; bound the queue instead of growing
+// until the OOM killer picks a process.
+constexpr std::size_t max_queued_bytes = 64u << 20;
+
+proto::ErrorReply local_error(std::string message) {
+  return {proto::ErrorCode::internal, std::move(message)};
+}
+
+Reply failure(IpcStatus status, std::string message) {
+  Reply r;
+  r.status = status;
+  r.error = local_error(std::move(message));
+  return r;
+}
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+bool is_error_frame(const proto::FrameHeader& h) {
+  return h.type == MessageType::error || h.has(proto::FrameFlags::error);
+}
+
+proto::ErrorReply decode_error(proto::ByteView payload) {
+  proto::ErrorReply e;
+  if (!proto::decode(payload, e)) e = local_error("meganed sent an undecodable error reply");
+  return e;
+}
+
+}  // namespace
+
+std::string_view to_string(IpcStatus status) noexcept {
+  switch (status) {
+    case IpcStatus::ok: return "ok";
+    case IpcStatus::unreachable: return "daemon unreachable";
+    case IpcStatus::timeout: return "timed out";
+    case IpcStatus::rejected: return "rejected by the daemon";
+    case IpcStatus::disconnected: return "disconnected";
+    case IpcStatus::protocol_error: return "protocol error";
+    case IpcStatus::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
+  // One outstanding request. Shared with the awaiting coroutine, so neither side can leave
+  // the other with a dangling pointer.
+  struct Pending {
+    explicit Pending(const asio::any_io_executor& ex) : timer(ex) {}
+    asio::steady_timer timer;  // the deadline; cancelled early when the reply arrives
+    std::optional<Reply> reply;
+  };
+
+  Impl(asio::any_io_executor ex, std::shared_ptr<spdlog::logger> log, std::uint32_t max_frame)
+      : executor(std::move(ex)),
+        socket(executor),
+        wake(executor),
+        assembler(max_frame),
+        max_frame_bytes(max_frame),
+        logger(log ? std::move(log) : spdlog::default_logger()) {
+    wake.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  asio::any_io_executor executor;
+  asio::local::stream_protocol::socket socket;
+  asio::steady_timer wake;  // the writer sleeps on it while the queue is empty
+  proto::FrameAssembler assembler;
+  std::uint32_t max_frame_bytes;
+  std::shared_ptr<spdlog::logger> logger;
+
+  std::deque<proto::Bytes> queue;  // whole frames; front() is being written
+  std::size_t queued_bytes = 0;
+  std::unordered_map<std::uint32_t, std::shared_ptr<Pending>> pending;
+  std::uint32_t last_request_id = hello_request_id;
+  bool open = false;    // handshake done and not closed
+  bool closed = false;  // close() called or connection lost: never reopens
+  MessageHandler message_handler;
+  DisconnectHandler disconnect_handler;
+
+  asio::awaitable<HandshakeResult> handshake(std::string path, proto::Hello hello);
+  void start();
+  static asio::awaitable<void> read_loop(std::shared_ptr<Impl> self);
+  static asio::awaitable<void> write_loop(std::shared_ptr<Impl> self);
+  bool drain();
+  void dispatch(const proto::FrameView& frame);
+  void complete(const proto::FrameHeader& header, proto::ByteView payload);
+  bool enqueue(MessageType type, std::uint16_t flags, std::uint32_t id, proto::ByteView payload);
+  std::uint32_t next_request_id();
+  void lost(const error_code& ec);
+  void fail(IpcStatus reason, std::string message);
+  void shut();
+};
+
+asio::awaitable<HandshakeResult> IpcClient::Impl::handshake(std::string path, proto::Hello hello) {
+  HandshakeResult result;
+  auto fail_with = [&](IpcStatus status, std::string message) {
+    result.status = status;
+    result.error = local_error(std::move(message));
+    return result;
+  };
+
+  asio::local::stream_protocol::endpoint endpoint;
+  try {
+    endpoint = asio::local::stream_protocol::endpoint(path);
+  } catch (const std::exception& e) {  // only a path longer than sun_path throws
+    co_return fail_with(IpcStatus::unreachable, fmt::format("bad socket path {}: {}", path, e.what()));
+  }
+  // co_await stays out of if-conditions throughout: g++ 12 miscompiles some of those.
+  const auto [connect_ec] = co_await socket.async_connect(endpoint, use_tuple);
+  if (connect_ec) {
+    co_return fail_with(connect_ec == asio::error::operation_aborted ? IpcStatus::cancelled
+                                                                     : IpcStatus::unreachable,
+                        fmt::format("cannot connect to {}: {}", path, connect_ec.message()));
+  }
+
+  proto::Bytes frame;
+  proto::append_frame(frame, MessageType::hello, 0, hello_request_id, proto::encode(hello));
+  const auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(frame), use_tuple);
+  if (write_ec) {
+    co_return fail_with(IpcStatus::disconnected, fmt::format("sending hello: {}", write_ec.message()));
+  }
+
+  for (;;) {
+    proto::FrameView f;
+    const proto::HeaderStatus st = assembler.next(f);
+    if (st == proto::HeaderStatus::need_more) {
+      auto space = assembler.prepare();
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(space.data(), space.size()),
+                                                     use_tuple);
+      if (ec) {
+        co_return fail_with(IpcStatus::disconnected,
+                            fmt::format("meganed closed the connection during the handshake ({})",
+                                        ec.message()));
+      }
+      assembler.commit(n);
+      continue;
+    }
+    if (st != proto::HeaderStatus::ok) {
+      co_return fail_with(IpcStatus::protocol_error,
+                          fmt::format("bad frame from meganed: {}", proto::to_string(st)));
+    }
+    if (is_error_frame(f.header)) {
+      result.status = IpcStatus::rejected;
+      result.error = decode_error(f.payload);
+      co_return result;
+    }
+    if (f.header.type != MessageType::hello_ok || f.header.request_id != hello_request_id) {
+      co_return fail_with(IpcStatus::protocol_error,
+                          fmt::format("expected hello_ok, got {} (request id {})",
+                                      proto::to_string(f.header.type), f.header.request_id));
+    }
+    if (!proto::decode(f.payload, result.hello_ok)) {
+      co_return fail_with(IpcStatus::protocol_error, "meganed sent an undecodable hello_ok");
+    }
+    // Frames that came in the same read (an early ping) stay in the assembler for read_loop.
+    co_return result;
+  }
+}
+
+void IpcClient::Impl::start() {
+  open = true;
+  auto log_failure = [log = logger](const char* what) {
+    return [log, what](std::exception_ptr e) {
+      if (e) log->error("IPC {} loop failed: {}", what, describe(e));
+    };
+  };
+  asio::co_spawn(executor, read_loop(shared_from_this()), log_failure("read"));
+  asio::co_spawn(executor, write_loop(shared_from_this()), log_failure("write"));
+}
+
+asio::awaitable<void> IpcClient::Impl::read_loop(std::shared_ptr<Impl> self) {
+  while (self->drain()) {
+    auto space = self->assembler.prepare();
+    auto [ec, n] = co_await self->socket.async_read_some(
+        asio::buffer(space.data(), space.size()), use_tuple);
+    if (ec) {
+      self->lost(ec);
+      co_return;
+    }
+    self->assembler.commit(n);
+  }
+}
+
+asio::awaitable<void> IpcClient::Impl::write_loop(std::shared_ptr<Impl> self) {
+  while (!self->closed) {
+    if (self->queue.empty()) {
+      co_await self->wake.async_wait(use_tuple);  // cancelled by enqueue() and shut()
+      continue;
+    }
+    auto [ec, n] = co_await asio::async_write(self->socket, asio::buffer(self->queue.front()),
+                                              use_tuple);
+    if (ec) {
+      self->lost(ec);
+      co_return;
+    }
+    self->queued_bytes -= self->queue.front().size();
+    self->queue.pop_front();
+  }
+}
+
+// Handles every complete frame in the buffer. False once the connection is gone.
+bool IpcClient::Impl::drain() {
+  proto::FrameView f;
+  while (!closed) {
+    const proto::HeaderStatus st = assembler.next(f);
+    if (st == proto::HeaderStatus::need_more) return true;
+    if (st != proto::HeaderStatus::ok) {
+      fail(IpcStatus::protocol_error, fmt::format("bad frame from meganed: {}", proto::to_string(st)));
+      return false;
+    }
+    dispatch(f);
+  }
+  return false;
+}
+
+void IpcClient::Impl::dispatch(const proto::FrameView& f) {
+  const proto::FrameHeader& h = f.header;
+  if (h.has(proto::FrameFlags::reply)) {
+    complete(h, f.payload);
+  } else if (h.type == MessageType::ping) {
+    // Answered here, on the worker's own loop: a blocked loop stops answering, and that is
+    // exactly how the daemon notices a hung cluster.
+    enqueue(MessageType::pong, static_cast<std::uint16_t>(proto::FrameFlags::reply), h.request_id, {});
+  } else if (h.type == MessageType::goodbye) {
+    logger->info("meganed says goodbye: {}",
+                 std::string_view(reinterpret_cast<const char*>(f.payload.data()), f.payload.size()));
+  } else if (h.type == MessageType::error) {
+    const proto::ErrorReply e = decode_error(f.payload);
+    logger->warn("meganed reports an error: {} ({})", e.message, proto::to_string(e.code));
+  } else if (message_handler) {
+    try {
+      message_handler(h, f.payload);
+    } catch (const std::exception& e) {
+      logger->error("IPC message handler threw on {}: {}", proto::to_string(h.type), e.what());
+    }
+  } else {
+    logger->debug("ignoring IPC frame of type {:#06x} ({})", static_cast<unsigned>(h.type),
+                  proto::to_string(h.type));
+  }
+}
+
+void IpcClient::Impl::complete(const proto::FrameHeader& h, proto::ByteView payload) {
+  const auto it = pending.find(h.request_id);
+  if (it == pending.end()) {
+    logger->debug("dropping reply {} ({}): no request waits for it (timed out?)", h.request_id,
+                  proto::to_string(h.type));
+    return;
+  }
+  const std::shared_ptr<Pending> p = it->second;
+  pending.erase(it);
+  Reply r;
+  r.header = h;
+  if (is_error_frame(h)) {
+    r.status = IpcStatus::rejected;
+    r.error = decode_error(payload);
+  } else {
+    r.payload.assign(payload.begin(), payload.end());
+  }
+  p->reply = std::move(r);
+  p->timer.cancel();
+}
+
+bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32_t id,
+                              proto::ByteView payload) {
+  if (!open) return false;
+  if (payload.size() > max_frame_bytes) {
+    logger->warn("not sending {}: {} bytes is over the {} byte frame limit", proto::to_string(type),
+                 payload.size(), max_frame_bytes);
+    return false;
+  }
+  if (queued_bytes + proto::frame_header_size + payload.size() > max_queued_bytes) {
+    logger->warn("not sending {}: {} bytes already wait to be written", proto::to_string(type),
+                 queued_bytes);
+    return false;
+  }
+  proto::Bytes frame;
+  frame.reserve(proto::frame_header_size + payload.size());
+  proto::append_frame(frame, type, flags, id, payload);
+  queued_bytes += frame.size();
+  queue.push_back(std::move(frame));
+  wake.cancel();
+  return true;
+}
+
+std::uint32_t IpcClient::Impl::next_request_id() {
+  // 0 means "not a request" and 1 is the hello's; skip ids still waiting after a wrap.
+  do {
+    ++last_request_id;
+  } while (last_request_id <= hello_request_id || pending.contains(last_request_id));
+  return last_request_id;
+}
+
+void IpcClient::Impl::lost(const error_code& ec) {
+  if (closed) return;  // we closed it ourselves: the error is just the echo of that
+  const bool peer_closed = ec == asio::error::eof || ec == asio::error::connection_reset ||
+                           ec == asio::error::broken_pipe;
+  fail(IpcStatus::disconnected,
+       peer_closed ? std::string("meganed closed the connection")
+                   : fmt::format("connection to meganed failed: {}", ec.message()));
+}
+
+void IpcClient::Impl::fail(IpcStatus reason, std::string message) {
+  if (closed) return;
+  shut();
+  if (auto handler = std::exchange(disconnect_handler, nullptr)) {
+    handler(Disconnect{reason, std::move(message)});
+  }
+}
+
+void IpcClient::Impl::shut() {
+  if (closed) return;
+  closed = true;
+  open = false;
+  error_code ignored;
+  socket.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket.close(ignored);
+  wake.cancel();
+  // The queue stays: an aborted write may still reference its front until it completes.
+  for (auto& [id, p] : pending) {
+    p->reply = failure(IpcStatus::disconnected, "the connection to meganed closed");
+    p->timer.cancel();
+  }
+  pending.clear();
+}
+
+IpcClient::IpcClient(asio::any_io_executor executor, std::shared_ptr<spdlog::logger> logger,
+                     std::uint32_t max_frame_bytes)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(logger), max_frame_bytes)) {}
+
+IpcClient::~IpcClient() { close(); }
+IpcClient::IpcClient(IpcClient&&) noexcept = default;
+IpcClient& IpcClient::operator=(IpcClient&& other) noexcept {
+  if (this != &other) {
+    close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+asio::awaitable<HandshakeResult> IpcClient::connect(std::string socket_path, proto::Hello hello,
+                                                    std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  const std::shared_ptr<Impl> self = impl_;
+  if (self->open || self->closed) {
+    HandshakeResult r;
+    r.status = self->open ? IpcStatus::protocol_error : IpcStatus::disconnected;
+    r.error = local_error("IpcClient::connect() may be called once");
+    co_return r;
+  }
+  asio::steady_timer deadline(self->executor);
+  deadline.expires_after(timeout);
+  auto outcome =
+      co_await (self->handshake(std::move(socket_path), std::move(hello)) || deadline.async_wait(use_tuple));
+  HandshakeResult result;
+  if (outcome.index() == 1) {
+    result.status = IpcStatus::timeout;
+    result.error = local_error(fmt::format("no hello_ok from meganed within {} ms", timeout.count()));
+  } else {
+    result = std::get<0>(std::move(outcome));
+  }
+  if (!result.ok()) {
+    self->shut();
+    co_return result;
+  }
+  self->start();
+  co_return result;
+}
+
+bool IpcClient::send(MessageType type, proto::ByteView payload) {
+  return impl_ && impl_->enqueue(type, 0, 0, payload);
+}
+
+asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload,
+                                          std::chrono::milliseconds timeout) {
+  const std::shared_ptr<Impl> self = impl_;
+  if (!self || !self->open) co_return failure(IpcStatus::disconnected, "not connected to meganed");
+  const std::uint32_t id = self->next_request_id();
+  if (!self->enqueue(type, 0, id, payload)) {
+    co_return failure(IpcStatus::disconnected, fmt::format("could not send {}", proto::to_string(type)));
+  }
+  auto p = std::make_shared<Impl::Pending>(self->executor);
+  p->timer.expires_after(timeout);
+  self->pending.emplace(id, p);
+  auto [ec] = co_await p->timer.async_wait(use_tuple);
+  if (p->reply) co_return std::move(*p->reply);
+  if (auto it = self->pending.find(id); it != self->pending.end() && it->second == p) {
+    self->pending.erase(it);
+  }
+  if (!ec) {
+    co_return failure(IpcStatus::timeout, fmt::format("no reply to {} within {} ms",
+                                                      proto::to_string(type), timeout.count()));
+  }
+  co_return failure(IpcStatus::cancelled, "request cancelled");
+}
+
+void IpcClient::on_message(MessageHandler handler) { impl_->message_handler = std::move(handler); }
+void IpcClient::on_disconnect(DisconnectHandler handler) {
+  impl_->disconnect_handler = std::move(handler);
+}
+
+void IpcClient::close() {
+  if (!impl_) return;
+  // Not clearing message_handler: close() may be called from inside it.
+  impl_->disconnect_handler = nullptr;
+  impl_->shut();
+}
+
+bool IpcClient::connected() const noexcept { return impl_ && impl_->open; }
+
+}  // namespace megane

@@ -1,0 +1,110 @@
+#include "meganectl/status.hpp"
+
+#include <simdjson.h>
+
+namespace megane::ctl {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// simdjson's exception API keeps the field walk short; every simdjson_error is caught at the
+// two entry points below and returned as a value.
+bool is_null(od::value v) { return v.type() == od::json_type::null; }
+
+std::string string_of(od::value v) { return std::string(std::string_view(v.get_string())); }
+
+template <class T>
+T integer_of(od::value v) {
+  if constexpr (std::is_signed_v<T>) {
+    return static_cast<T>(std::int64_t(v.get_int64()));
+  } else {
+    return static_cast<T>(std::uint64_t(v.get_uint64()));
+  }
+}
+
+std::vector<std::int64_t> integers_of(od::value v) {
+  std::vector<std::int64_t> out;
+  for (auto item : v.get_array()) out.push_back(std::int64_t(item.get_int64()));
+  return out;
+}
+
+DaemonInfo daemon_of(od::value v) {
+  DaemonInfo d;
+  for (auto field : v.get_object()) {
+    const std::string_view key = field.unescaped_key();
+    od::value value = field.value();
+    if (key == "pid") d.pid = integer_of<std::int64_t>(value);
+    else if (key == "version") d.version = string_of(value);
+    else if (key == "uptime_s") d.uptime_s = double(value.get_double());
+    else if (key == "socket") d.socket = string_of(value);
+  }
+  return d;
+}
+
+ClusterStatus cluster_of(od::value v) {
+  ClusterStatus c;
+  for (auto field : v.get_object()) {
+    const std::string_view key = field.unescaped_key();
+    od::value value = field.value();
+    if (key == "id") c.id = integer_of<std::uint32_t>(value);
+    else if (key == "pid") c.pid = integer_of<std::int64_t>(value);
+    else if (key == "state") c.state = string_of(value);
+    else if (key == "cores") c.cores = integers_of(value);
+    else if (key == "shards") c.shards = integers_of(value);
+    else if (key == "restarts") c.restarts = integer_of<std::uint64_t>(value);
+    else if (key == "uptime_s") c.uptime_s = double(value.get_double());
+    else if (key == "generation") c.generation = integer_of<std::uint64_t>(value);
+    else if (key == "last_exit") {
+      if (!is_null(value)) c.last_exit = string_of(value);
+    } else if (key == "next_start_in_s") {
+      if (!is_null(value)) c.next_start_in_s = double(value.get_double());
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::variant<Status, std::string> parse_status(std::string_view json) {
+  try {
+    od::parser parser;
+    const simdjson::padded_string padded(json);  // ondemand reads past the end
+    od::document doc = parser.iterate(padded);
+    Status s;
+    for (auto field : doc.get_object()) {
+      const std::string_view key = field.unescaped_key();
+      od::value value = field.value();
+      if (key == "bot") s.bot = string_of(value);
+      else if (key == "daemon") s.daemon = daemon_of(value);
+      else if (key == "shards_total") s.shards_total = integer_of<std::uint64_t>(value);
+      else if (key == "all_ready") s.all_ready = bool(value.get_bool());
+      else if (key == "clusters") {
+        for (auto item : value.get_array()) s.clusters.push_back(cluster_of(item.value()));
+      }
+    }
+    return s;
+  } catch (const simdjson::simdjson_error& e) {
+    return std::string("the daemon's status is not the expected JSON: ") + e.what();
+  }
+}
+
+std::variant<RestartReply, std::string> parse_restart_reply(std::string_view json) {
+  try {
+    od::parser parser;
+    const simdjson::padded_string padded(json);
+    od::document doc = parser.iterate(padded);
+    RestartReply r;
+    for (auto field : doc.get_object()) {
+      const std::string_view key = field.unescaped_key();
+      od::value value = field.value();
+      if (key == "id") r.id = integer_of<std::uint32_t>(value);
+      else if (key == "state") r.state = string_of(value);
+      else if (key == "pid") r.pid = integer_of<std::int64_t>(value);
+    }
+    return r;
+  } catch (const simdjson::simdjson_error& e) {
+    return std::string("the daemon's restart reply is not the expected JSON: ") + e.what();
+  }
+}
+
+}  // namespace megane::ctl

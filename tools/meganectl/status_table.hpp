@@ -1,0 +1,27 @@
+// Human output of `meganectl status`: a summary line, an aligned table, and one note per
+// cluster that has something to explain (last exit, pending restart). Pure, unit-tested.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "meganectl/status.hpp"
+
+namespace megane::ctl {
+
+// "42s", "5m03s", "1h02m", "3d04h"; "-" for negative or non-finite input.
+std::string format_uptime(double seconds);
+
+// Sorted ids as ranges: runs of at least `min_run` consecutive ids become "a-b", the rest are
+// listed: {0,1,2,3} -> "0-3"; with min_run 3, {0,1} -> "0,1". Empty -> "-".
+std::string format_id_list(std::vector<std::int64_t> ids, std::size_t min_run);
+
+// "example-bot: 4/4 clusters ready, 8 shards (meganed 0.1.0, pid 123, up 1h02m)"
+std::string format_summary(const Status& status);
+
+// The whole `status` output, ending with a newline.
+std::string format_status(const Status& status);
+
+}  // namespace megane::ctl
