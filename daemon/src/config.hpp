@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -45,7 +46,7 @@ struct SupervisionConfig {
 
 struct IpcConfig {
   std::filesystem::path socket;                // absolute
-  std::vector<std::uint32_t> allowed_uids;     // empty in the file = the daemon's own uid
+  std::vector<std::uint32_t> allowed_uids;     // besides the daemon's own uid (always allowed)
   std::uint32_t max_frame_bytes = 16u << 20;   // larger frames close the connection
   Millis handshake_timeout{5'000};             // hello must arrive within this
 };

@@ -1,5 +1,7 @@
 #include "config_schema.hpp"
 
+#include "cpu_set.hpp"
+
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -70,43 +72,6 @@ bool valid_env_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   });
-}
-
-// The CPUs this process may run on, ascending. Grows the set for machines with more CPUs
-// than cpu_set_t holds; empty if the kernel will not say (then cores are not checked).
-std::vector<int> allowed_cpus() {
-  for (int count = CPU_SETSIZE; count <= (1 << 16); count *= 2) {
-    cpu_set_t* set = CPU_ALLOC(count);
-    if (!set) return {};
-    const std::size_t size = CPU_ALLOC_SIZE(count);
-    CPU_ZERO_S(size, set);
-    if (::sched_getaffinity(0, size, set) == 0) {
-      std::vector<int> cpus;
-      for (int cpu = 0; cpu < count; ++cpu) {
-        if (CPU_ISSET_S(cpu, size, set)) cpus.push_back(cpu);
-      }
-      CPU_FREE(set);
-      return cpus;
-    }
-    const int saved = errno;
-    CPU_FREE(set);
-    if (saved != EINVAL) break;
-  }
-  return {};
-}
-
-// {0,1,2,5} -> "0-2,5", the notation of taskset and /proc.
-std::string format_cpus(const std::vector<int>& cpus) {
-  if (cpus.empty()) return "unknown";
-  std::string out;
-  for (std::size_t i = 0; i < cpus.size();) {
-    std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += j == i ? fmt::format("{}", cpus[i]) : fmt::format("{}-{}", cpus[i], cpus[j]);
-    i = j + 1;
-  }
-  return out;
 }
 
 class Schema : public TreeChecker {
@@ -248,7 +213,7 @@ class Schema : public TreeChecker {
       error(v.pos, "sharding.cores",
             fmt::format("an empty list is not allowed; remove the key to use every CPU meganed "
                         "may run on ({})",
-                        format_cpus(allowed)));
+                        (allowed.empty() ? std::string("unknown") : format_cpu_list(allowed))));
       return;
     }
     for (std::size_t i = 0; i < items->size(); ++i) {
@@ -268,11 +233,11 @@ class Schema : public TreeChecker {
         if (configured > 0 && id < configured) {
           error(item.pos, key,
                 fmt::format("CPU {} is not in meganed's CPU affinity mask (allowed CPUs: {})", id,
-                            format_cpus(allowed)));
+                            (allowed.empty() ? std::string("unknown") : format_cpu_list(allowed))));
         } else {
           error(item.pos, key,
                 fmt::format("CPU {} does not exist on this machine (CPUs {})", id,
-                            format_cpus(allowed)));
+                            (allowed.empty() ? std::string("unknown") : format_cpu_list(allowed))));
         }
       }
       // Kept even when invalid so a later duplicate still points at the first listing.
@@ -359,7 +324,6 @@ class Schema : public TreeChecker {
         }
       }
     }
-    if (out.allowed_uids.empty()) out.allowed_uids.push_back(static_cast<std::uint32_t>(::geteuid()));
     if (const Node* v = table ? get(*table, "max_frame_bytes") : nullptr) {
       if (auto n = integer(*v, "ipc.max_frame_bytes", 1024, 1LL << 30)) {
         out.max_frame_bytes = static_cast<std::uint32_t>(*n);

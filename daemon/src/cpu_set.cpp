@@ -2,20 +2,33 @@
 
 #include <sched.h>
 
+#include <cerrno>
 #include <charconv>
 
 #include <fmt/format.h>
 
 namespace megane::daemon {
 
+// Grows the set for machines with more CPUs than cpu_set_t holds; empty if the kernel will
+// not say.
 std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
-    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
-  return cpus;
+  for (int count = CPU_SETSIZE; count <= (1 << 16); count *= 2) {
+    cpu_set_t* set = CPU_ALLOC(count);
+    if (!set) return {};
+    const std::size_t size = CPU_ALLOC_SIZE(count);
+    CPU_ZERO_S(size, set);
+    if (::sched_getaffinity(0, size, set) == 0) {
+      std::vector<int> cpus;
+      for (int cpu = 0; cpu < count; ++cpu)
+        if (CPU_ISSET_S(cpu, size, set)) cpus.push_back(cpu);
+      CPU_FREE(set);
+      return cpus;
+    }
+    const int saved = errno;
+    CPU_FREE(set);
+    if (saved != EINVAL) break;
+  }
+  return {};
 }
 
 std::string format_cpu_list(const std::vector<int>& cpus) {

@@ -56,7 +56,6 @@ int Daemon::run() {
   IpcServerOptions opts;
   opts.socket = config_.ipc.socket;
   opts.allowed_uids = config_.ipc.allowed_uids;
-  if (opts.allowed_uids.empty()) opts.allowed_uids.push_back(static_cast<std::uint32_t>(::getuid()));
   opts.max_frame_bytes = config_.ipc.max_frame_bytes;
   opts.handshake_timeout = config_.ipc.handshake_timeout;
   server_ = std::make_unique<IpcServer>(io_, opts, *this);

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "config.hpp"
@@ -29,10 +30,17 @@ spdlog::level::level_enum to_spdlog(megane::daemon::LogLevel level) {
 }
 
 void setup_logging(const std::string& bot) {
-  auto logger = spdlog::stderr_color_mt("meganed");
-  // journald stamps every line itself; elsewhere a timestamp helps.
-  logger->set_pattern(megane::daemon::systemd::under_journald() ? "%^%l%$ %v"
-                                                                 : "[%Y-%m-%d %H:%M:%S.%e] %^%l%$ [" + bot + "] %v");
+  std::shared_ptr<spdlog::logger> logger;
+  if (megane::daemon::systemd::under_journald()) {
+    // Straight to the journal: real priorities (journalctl -p warning works), no timestamps
+    // of our own, the bot's name as a field.
+    logger = std::make_shared<spdlog::logger>(
+        "meganed", std::make_shared<spdlog::sinks::systemd_sink_st>("meganed-" + bot));
+  } else {
+    logger = std::make_shared<spdlog::logger>("meganed", std::make_shared<spdlog::sinks::stderr_color_sink_st>());
+    logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] %^%l%$ [meganed " + bot + "] %v");
+  }
+  logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
 }
 

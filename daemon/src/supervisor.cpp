@@ -124,7 +124,10 @@ void Supervisor::spawn(Child& c) {
   vars["MEGANE_CLUSTER_ID"] = std::to_string(c.plan.id);
   vars["MEGANE_GENERATION"] = std::to_string(c.generation);
   vars["MEGANE_BOT"] = config_.name;
-  vars["MEGANE_STOP_TIMEOUT_MS"] = std::to_string(config_.supervision.stop_timeout.count());
+  // The worker's own shutdown deadline ends before our SIGKILL, so it can still exit cleanly.
+  const auto stop = config_.supervision.stop_timeout;
+  const auto margin = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(250), stop / 10);
+  vars["MEGANE_STOP_TIMEOUT_MS"] = std::to_string(std::max<std::int64_t>(100, (stop - margin).count()));
 
   SpawnRequest req;
   req.launcher = launcher_;

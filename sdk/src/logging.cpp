@@ -42,7 +42,8 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name) {
   if (std::getenv("JOURNAL_STREAM") != nullptr) {
     formatter->add_flag<SyslogPriorityFlag>('*').set_pattern("%*[%n] %v");
   } else {
-    formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v");
+    // Same shape as meganed's own lines, so a terminal shows one consistent log.
+    formatter->set_pattern("[%Y-%m-%d %H:%M:%S.%e] %^%l%$ [%n] %v");
   }
   logger->set_formatter(std::move(formatter));
   logger->flush_on(spdlog::level::warn);

@@ -15,6 +15,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -210,6 +211,11 @@ void Runtime::stop(int exit_code, std::string_view why, bool call_shutdown) {
 
 asio::awaitable<void> Runtime::stop_sequence(bool call_shutdown) {
   using namespace asio::experimental::awaitable_operators;
+  // co_spawn runs us inline when stop() is called from inside launch() (request_stop). Asio's
+  // co_spawn entry point throws out of io_context::run() if a coroutine is cancelled while it
+  // runs and then finishes without ever suspending, so emit only from a fresh handler, when
+  // launch() is either suspended or done.
+  co_await asio::post(io_, asio::use_awaitable);
   if (launch_running_) launch_cancel_.emit(asio::cancellation_type::terminal);
   if (!worker_ || !call_shutdown) co_return;
   asio::steady_timer deadline(io_);
@@ -229,6 +235,12 @@ asio::awaitable<void> Runtime::stop_sequence(bool call_shutdown) {
 asio::awaitable<void> Runtime::guarded_shutdown() {
   try {
     co_await worker_->shutdown();
+  } catch (const boost::system::system_error& e) {
+    if (e.code() == asio::error::operation_aborted) {
+      logger_->debug("shutdown() cancelled at the deadline");
+    } else {
+      logger_->error("shutdown() failed: {}", e.what());
+    }
   } catch (const std::exception& e) {
     logger_->error("shutdown() failed: {}", e.what());
   }

@@ -86,7 +86,7 @@ TEST_CASE("kill -9 one cluster: it comes back ready, the others keep their pids"
   CHECK_FALSE(alive(victim));
 }
 
-TEST_CASE("a cluster that always exits at once: growing backoff, then quarantine; the daemon stays up",
+TEST_CASE("a cluster that always exits at once: growing backoff then quarantine while the daemon stays up",
           "[integration][supervisor]") {
   TempDir dir;
   const auto stamps = dir.path() / "spawns.txt";

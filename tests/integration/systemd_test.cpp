@@ -49,7 +49,7 @@ class NotifySocket {
 
 }  // namespace
 
-TEST_CASE("sd_notify: READY, STATUS, WATCHDOG, STOPPING; clean exit on SIGTERM", "[integration][systemd]") {
+TEST_CASE("sd_notify: READY, STATUS, WATCHDOG and STOPPING, then a clean exit on SIGTERM", "[integration][systemd]") {
   TempDir dir;
   NotifySocket notify(dir.path() / "notify.sock");
   const fs::path config = dir.write("bot.toml", R"(name = "itest"

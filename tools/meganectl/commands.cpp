@@ -38,8 +38,19 @@ int exit_code_of(const CallResult& r) {
   return exit_code::failed;
 }
 
-int report(const CallResult& r, std::string_view what) {
-  fmt::print(stderr, "meganectl: {}: {}\n", what, r.error.message);
+// "cluster 2: <message>", unless the daemon's message already says "cluster 2: ...".
+std::string about(std::string_view subject, const std::string& message) {
+  if (message.starts_with(subject)) return message;
+  return fmt::format("{}: {}", subject, message);
+}
+
+int report(const CallResult& r, std::string_view what, const CommonOptions& options) {
+  if (r.status == CallStatus::timeout) {
+    fmt::print(stderr, "meganectl: {} (waited {} ms, see --timeout)\n", about(what, r.error.message),
+               options.timeout.count());
+  } else {
+    fmt::print(stderr, "meganectl: {}\n", about(what, r.error.message));
+  }
   return exit_code_of(r);
 }
 
@@ -47,14 +58,23 @@ int report(const CallResult& r, std::string_view what) {
 std::optional<int> connect(ControlClient& client, const CommonOptions& options) {
   const CallResult r = client.connect(options.socket, deadline_of(options));
   if (r.ok()) return std::nullopt;
-  fmt::print(stderr, "meganectl: {}\n", r.error.message);
   // A refused handshake (uid not allowed, version mismatch) also means "cannot use the daemon".
-  return r.status == CallStatus::timeout ? exit_code::timed_out : exit_code::unavailable;
+  if (r.status == CallStatus::rejected) {
+    fmt::print(stderr, "meganectl: meganed refused the connection: {}\n", r.error.message);
+    return exit_code::unavailable;
+  }
+  if (r.status == CallStatus::timeout) {
+    fmt::print(stderr, "meganectl: {} (waited {} ms, see --timeout)\n", r.error.message,
+               options.timeout.count());
+    return exit_code::timed_out;
+  }
+  fmt::print(stderr, "meganectl: {}\n", r.error.message);
+  return exit_code::unavailable;
 }
 
-std::variant<Status, int> fetch_status(ControlClient& client, Clock::time_point deadline) {
-  const CallResult r = client.request(MessageType::status, {}, deadline);
-  if (!r.ok()) return report(r, "status");
+std::variant<Status, int> fetch_status(ControlClient& client, const CommonOptions& options) {
+  const CallResult r = client.request(MessageType::status, {}, deadline_of(options));
+  if (!r.ok()) return report(r, "status", options);
   auto parsed = parse_status(text_of(r.payload));
   if (auto* error = std::get_if<std::string>(&parsed)) {
     fmt::print(stderr, "meganectl: {}\n", *error);
@@ -100,15 +120,14 @@ std::optional<std::int64_t> pid_of(ControlClient& client, const RestartReply& re
 int status_command(const CommonOptions& options, bool json) {
   ControlClient client;
   if (auto failed = connect(client, options)) return *failed;
-  const Clock::time_point deadline = deadline_of(options);
   if (json) {
-    const CallResult r = client.request(MessageType::status, {}, deadline);
-    if (!r.ok()) return report(r, "status");
+    const CallResult r = client.request(MessageType::status, {}, deadline_of(options));
+    if (!r.ok()) return report(r, "status", options);
     const std::string_view text = text_of(r.payload);
     fmt::print("{}{}", text, text.ends_with('\n') ? "" : "\n");
     return exit_code::ok;
   }
-  auto status = fetch_status(client, deadline);
+  auto status = fetch_status(client, options);
   if (const int* failed = std::get_if<int>(&status)) return *failed;
   fmt::print("{}", format_status(std::get<Status>(status)));
   return exit_code::ok;
@@ -119,7 +138,7 @@ int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool
   if (auto failed = connect(client, options)) return *failed;
   auto outcome = restart(client, cluster_id, wait_ready, deadline_of(options));
   if (const auto* failed = std::get_if<CallResult>(&outcome)) {
-    return report(*failed, fmt::format("cluster {}", cluster_id));
+    return report(*failed, fmt::format("cluster {}", cluster_id), options);
   }
   const RestartReply& reply = std::get<RestartReply>(outcome);
   const std::string state = reply.state.empty() ? std::string(wait_ready ? "ready" : "restarting") : reply.state;
@@ -138,7 +157,7 @@ int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool
 int restart_all_command(const CommonOptions& options) {
   ControlClient client;
   if (auto failed = connect(client, options)) return *failed;
-  auto status = fetch_status(client, deadline_of(options));
+  auto status = fetch_status(client, options);
   if (const int* failed = std::get_if<int>(&status)) return *failed;
   std::vector<std::uint32_t> ids;
   for (const ClusterStatus& c : std::get<Status>(status).clusters) ids.push_back(c.id);
@@ -158,7 +177,7 @@ int restart_all_command(const CommonOptions& options) {
     if (const auto* failed = std::get_if<CallResult>(&outcome)) {
       fmt::print("failed\n");
       std::fflush(stdout);
-      fmt::print(stderr, "meganectl: cluster {}: {}\n", ids[i], failed->error.message);
+      report(*failed, fmt::format("cluster {}", ids[i]), options);
       if (i + 1 < ids.size()) {
         fmt::print(stderr, "meganectl: stopped; clusters after {} were not restarted\n", ids[i]);
       }
@@ -175,7 +194,7 @@ int shutdown_command(const CommonOptions& options) {
   ControlClient client;
   if (auto failed = connect(client, options)) return *failed;
   const CallResult r = client.request(MessageType::shutdown, {}, deadline_of(options));
-  if (!r.ok()) return report(r, "shutdown");
+  if (!r.ok()) return report(r, "shutdown", options);
   fmt::print("meganed is shutting down\n");
   return exit_code::ok;
 }

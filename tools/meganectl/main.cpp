@@ -10,8 +10,8 @@
 
 #include "config.hpp"
 #include "meganectl/commands.hpp"
-#include "meganectl/duration.hpp"
 #include "meganectl/exit_codes.hpp"
+#include "meganectl/timeout.hpp"
 
 namespace {
 
@@ -51,9 +51,9 @@ int main(int argc, char** argv) {
   auto* socket_opt = app.add_option("--socket", socket, "meganed's control socket");
   auto* config_opt = app.add_option("--config", config, "read the socket path from this meganed config");
   socket_opt->excludes(config_opt);
-  app.add_option("--timeout", timeout_text,
-                 "how long to wait, e.g. 500ms, 30s, 2m or plain seconds (default 10s; restart 120s, "
-                 "per cluster with --all)");
+  auto* timeout_opt = app.add_option("--timeout", timeout_text,
+                 "how long to wait: 500ms, 30s, 2m, 1m30s or plain seconds (default 10s; restart "
+                 "120s, per cluster with --all)");
 
   auto* status = app.add_subcommand("status", "Show the bot's clusters");
   bool json = false;
@@ -82,10 +82,10 @@ int main(int argc, char** argv) {
 
   CommonOptions options;
   options.timeout = restart->parsed() ? std::chrono::seconds(120) : std::chrono::seconds(10);
-  if (!timeout_text.empty()) {
-    const auto timeout = parse_duration(timeout_text);
-    if (!timeout) return usage_error(fmt::format("--timeout: '{}' is not a duration like 30s, 500ms or 2m", timeout_text));
-    options.timeout = *timeout;
+  if (timeout_opt->count() > 0) {
+    auto timeout = parse_timeout(timeout_text);
+    if (const auto* error = std::get_if<std::string>(&timeout)) return usage_error(*error);
+    options.timeout = std::get<std::chrono::milliseconds>(timeout);
   }
   auto resolved = resolve_socket(socket, config);
   if (const int* code = std::get_if<int>(&resolved)) return *code;

@@ -97,7 +97,8 @@ class IpcClient {
   // are logged at debug and dropped: newer daemons may send types this SDK does not know.
   void on_message(MessageHandler handler);
   // Called once when the daemon closes the connection or breaks the protocol; not called
-  // after close().
+  // after close(). There is one handler: megane::run installs the one that stops the
+  // process, so a worker must not replace it.
   void on_disconnect(DisconnectHandler handler);
 
   // Closes the socket now; pending requests complete with `disconnected`. Idempotent.

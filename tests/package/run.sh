@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs megane into a scratch prefix and builds the example bot against it, as a user would.
+# Usage: run.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src="$1"; build="$2"
+work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
+cmake -S "$src/tests/package" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DEXAMPLE_SOURCE="$src/examples/cluster_bot/main.cpp" >/dev/null
+cmake --build "$work/consumer" >/dev/null
+test -x "$work/consumer/consumer_bot"
+test -x "$work/prefix/libexec/megane/meganed-launch"
+echo "package: consumer_bot built against the installed SDK"
