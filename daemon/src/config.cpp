@@ -124,6 +124,15 @@ fs::path default_socket_path(const std::string& bot_name) {
   return fs::path(fmt::format("/tmp/megane-{}", ::geteuid())) / file;
 }
 
+fs::path default_store_path(const std::string& bot_name) {
+  const std::string file = bot_name + ".store";
+  if (fs::path dir = absolute_env_dir("STATE_DIRECTORY"); !dir.empty()) return dir / file;
+  if (::geteuid() == 0) return fs::path("/var/lib/megane") / file;
+  if (fs::path dir = absolute_env_dir("XDG_STATE_HOME"); !dir.empty()) return dir / "megane" / file;
+  if (fs::path dir = absolute_env_dir("HOME"); !dir.empty()) return dir / ".local" / "state" / "megane" / file;
+  return fs::path(fmt::format("/tmp/megane-{}", ::geteuid())) / file;
+}
+
 LoadResult load_config(const fs::path& file) {
   try {
     // Extension first: a .yaml file is wrong whether or not it can be read.

@@ -16,11 +16,20 @@ namespace megane::daemon {
 
 using Millis = std::chrono::milliseconds;
 
-struct BotConfig {
+// What to run: shared by the bot's clusters and by each service.
+struct ProgramConfig {
   std::filesystem::path executable;          // absolute, exists, executable
   std::vector<std::string> args;             // argv[1..]
-  std::map<std::string, std::string> env;    // extra environment for every child
+  std::map<std::string, std::string> env;    // extra environment
   std::filesystem::path working_directory;   // absolute; default: the config file's directory
+};
+
+struct BotConfig : ProgramConfig {};
+
+// A central process of the bot (API poller, scheduler...), supervised like a cluster.
+struct ServiceConfig : ProgramConfig {
+  std::string name;                  // unique, [A-Za-z0-9_.-]{1,64}
+  Millis ready_timeout{60'000};      // spawn -> send_ready(), else it is restarted
 };
 
 struct ShardingConfig {
@@ -49,6 +58,19 @@ struct IpcConfig {
   std::vector<std::uint32_t> allowed_uids;     // besides the daemon's own uid (always allowed)
   std::uint32_t max_frame_bytes = 16u << 20;   // larger frames close the connection
   Millis handshake_timeout{5'000};             // hello must arrive within this
+  std::uint32_t max_connections_per_uid = 256; // more from one uid are refused
+  std::uint64_t max_output_bytes = 64u << 20;  // a peer that does not read is dropped past this
+  Millis request_timeout{10'000};              // commands without their own deadline
+};
+
+enum class FsyncMode { always, everysec, no };
+
+struct StoreConfig {
+  bool persistence = true;                     // false: memory only, gone at restart
+  std::filesystem::path path;                  // absolute; see default_store_path()
+  FsyncMode fsync = FsyncMode::everysec;       // when an acknowledged write is on disk
+  std::uint64_t rewrite_min_bytes = 64u << 20; // compact the log past this size ...
+  std::uint32_t rewrite_growth_percent = 100;  // ... and past this growth since the last one
 };
 
 enum class LogLevel { trace, debug, info, warn, error };
@@ -57,9 +79,11 @@ struct Config {
   std::filesystem::path source;    // the config file, absolute
   std::string name;                // bot name; default: the file's stem
   BotConfig bot;
+  std::vector<ServiceConfig> services;
   ShardingConfig sharding;
   SupervisionConfig supervision;
   IpcConfig ipc;
+  StoreConfig store;
   LogLevel log_level = LogLevel::info;
 };
 
@@ -80,6 +104,11 @@ using LoadResult = std::variant<Config, ConfigError>;
 // Where to put the socket when the file does not say: $RUNTIME_DIRECTORY (systemd),
 // else /run/megane when root, else $XDG_RUNTIME_DIR/megane, else /tmp/megane-UID.
 std::filesystem::path default_socket_path(const std::string& bot_name);
+
+// Where the store's log goes when the file does not say: $STATE_DIRECTORY (systemd), else
+// /var/lib/megane when root, else $XDG_STATE_HOME/megane, else ~/.local/state/megane, else
+// /tmp/megane-UID; the file is <bot>.store.
+std::filesystem::path default_store_path(const std::string& bot_name);
 
 // Reads TOML (.toml) or JSON (.json) by extension and validates every key.
 LoadResult load_config(const std::filesystem::path& file);

@@ -23,8 +23,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 6> top_keys{"name", "bot",  "sharding",
-                                                   "supervision", "ipc", "log"};
+constexpr std::array<std::string_view, 8> top_keys{"name", "bot",  "services", "sharding",
+                                                   "supervision", "ipc", "store", "log"};
+constexpr std::array<std::string_view, 5> store_keys{"persistence", "path", "fsync", "rewrite_min_bytes",
+                                                     "rewrite_growth_percent"};
+constexpr std::array<std::string_view, 3> fsync_modes{"always", "everysec", "no"};
+constexpr std::array<std::string_view, 6> service_keys{"name", "executable", "args", "env",
+                                                       "working_directory", "ready_timeout"};
 constexpr std::array<std::string_view, 4> bot_keys{"executable", "args", "env",
                                                    "working_directory"};
 constexpr std::array<std::string_view, 3> sharding_keys{"shards", "clusters", "cores"};
@@ -32,8 +37,9 @@ constexpr std::array<std::string_view, 12> supervision_keys{
     "ready_timeout",  "stop_timeout",  "heartbeat_interval", "heartbeat_timeout",
     "backoff_initial", "backoff_max",  "min_spawn_gap",      "stable_after",
     "crash_window",   "crash_limit",   "quarantine_for",     "fatal_exit_code"};
-constexpr std::array<std::string_view, 4> ipc_keys{"socket", "allowed_uids", "max_frame_bytes",
-                                                   "handshake_timeout"};
+constexpr std::array<std::string_view, 7> ipc_keys{
+    "socket", "allowed_uids", "max_frame_bytes", "handshake_timeout", "max_connections_per_uid",
+    "max_output_bytes", "request_timeout"};
 constexpr std::array<std::string_view, 1> log_keys{"level"};
 constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
 
@@ -89,9 +95,11 @@ class Schema : public TreeChecker {
     check_keys(root, "", top_keys);
     read_name(root);
     read_bot(root);
+    read_services(root);
     read_sharding(root);
     read_supervision(root);
     read_ipc(root);
+    read_store(root);
     read_log(root);
     if (has_errors()) return first_config_error();
     return std::move(config_);
@@ -125,37 +133,81 @@ class Schema : public TreeChecker {
     const Node* bot = section(root, "bot", "with at least executable = \"...\"");
     if (!bot) return;
     check_keys(*bot, "bot", bot_keys);
-    BotConfig& out = config_.bot;
-    if (const Node* v = get(*bot, "executable")) {
-      if (auto path = executable_path(*v, "bot.executable")) out.executable = std::move(*path);
+    read_program(*bot, "bot", config_.bot);
+  }
+
+  // executable, args, env, working_directory: the same for the bot and every service.
+  void read_program(const Node& table, const std::string& prefix, ProgramConfig& out) {
+    if (const Node* v = get(table, "executable")) {
+      if (auto path = executable_path(*v, prefix + ".executable")) out.executable = std::move(*path);
     } else {
-      missing(bot->pos, "bot", "missing required key \"executable\"");
+      missing(table.pos, prefix, "missing required key \"executable\"");
     }
-    if (const Node* v = get(*bot, "args")) {
-      if (const auto items = array(*v, "bot.args")) {
+    if (const Node* v = get(table, "args")) {
+      if (const auto items = array(*v, prefix + ".args")) {
         for (std::size_t i = 0; i < items->size(); ++i) {
-          if (auto arg = string((*items)[i], fmt::format("bot.args[{}]", i))) {
+          if (auto arg = string((*items)[i], fmt::format("{}.args[{}]", prefix, i))) {
             out.args.push_back(std::move(*arg));
           }
         }
       }
     }
-    if (const Node* v = get(*bot, "env")) read_env(*v);
+    if (const Node* v = get(table, "env")) read_env(*v, prefix + ".env", out.env);
     out.working_directory = directory();
-    if (const Node* v = get(*bot, "working_directory")) {
-      if (auto path = directory_path(*v, "bot.working_directory")) {
+    if (const Node* v = get(table, "working_directory")) {
+      if (auto path = directory_path(*v, prefix + ".working_directory")) {
         out.working_directory = std::move(*path);
       }
     }
   }
 
-  void read_env(const Node& env) {
+  void read_services(const Node& root) {
+    const Node* list = get(root, "services");
+    if (!list) return;
+    const auto items = array(*list, "services");
+    if (!items) return;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      const Node& t = (*items)[i];
+      const std::string prefix = fmt::format("services[{}]", i);
+      if (t.kind != NodeKind::table) {
+        type_error(t, prefix, "a table ([[services]] in TOML, an object in JSON)");
+        continue;
+      }
+      check_keys(t, prefix, service_keys);
+      ServiceConfig svc;
+      if (const Node* v = get(t, "name")) {
+        if (auto name = string(*v, prefix + ".name")) {
+          const bool taken = std::any_of(config_.services.begin(), config_.services.end(),
+                                         [&](const ServiceConfig& s) { return s.name == *name; });
+          if (!valid_bot_name(*name)) {
+            error(v->pos, prefix + ".name",
+                  "expected 1 to 64 characters from A-Z a-z 0-9 _ . -, got " + describe(*v));
+          } else if (taken) {
+            error(v->pos, prefix + ".name",
+                  fmt::format("a service named {} is already defined", quote(*name)));
+          } else {
+            svc.name = std::move(*name);
+          }
+        }
+      } else {
+        missing(t.pos, prefix, "missing required key \"name\"");
+      }
+      read_program(t, prefix, svc);
+      if (const Node* v = get(t, "ready_timeout")) {
+        if (auto d = duration(*v, prefix + ".ready_timeout", false)) svc.ready_timeout = *d;
+      }
+      config_.services.push_back(std::move(svc));
+    }
+  }
+
+  void read_env(const Node& env, const std::string& prefix,
+                std::map<std::string, std::string>& out) {
     if (env.kind != NodeKind::table) {
-      type_error(env, "bot.env", "a table of NAME = \"value\" strings");
+      type_error(env, prefix, "a table of NAME = \"value\" strings");
       return;
     }
     for (const Member& m : env.members) {
-      const std::string key = join_key("bot.env", m.key);
+      const std::string key = join_key(prefix, m.key);
       if (!valid_env_name(m.key)) {
         error(m.key_pos, key,
               fmt::format("{} is not a valid environment variable name "
@@ -168,7 +220,7 @@ class Schema : public TreeChecker {
               "NOTIFY_SOCKET is reserved: only meganed talks to systemd, children report "
               "readiness to meganed");
       } else if (auto value = string(m.value, key)) {
-        config_.bot.env[m.key] = std::move(*value);
+        out[m.key] = std::move(*value);
       }
     }
   }
@@ -332,6 +384,19 @@ class Schema : public TreeChecker {
     if (const Node* v = table ? get(*table, "handshake_timeout") : nullptr) {
       if (auto d = duration(*v, "ipc.handshake_timeout", false)) out.handshake_timeout = *d;
     }
+    if (const Node* v = table ? get(*table, "max_connections_per_uid") : nullptr) {
+      if (auto n = integer(*v, "ipc.max_connections_per_uid", 1, 1'000'000)) {
+        out.max_connections_per_uid = static_cast<std::uint32_t>(*n);
+      }
+    }
+    if (const Node* v = table ? get(*table, "max_output_bytes") : nullptr) {
+      if (auto n = integer(*v, "ipc.max_output_bytes", 65536, 1LL << 36)) {
+        out.max_output_bytes = static_cast<std::uint64_t>(*n);
+      }
+    }
+    if (const Node* v = table ? get(*table, "request_timeout") : nullptr) {
+      if (auto d = duration(*v, "ipc.request_timeout", false)) out.request_timeout = *d;
+    }
   }
 
   bool check_socket_length(Position at, const fs::path& path) {
@@ -342,6 +407,39 @@ class Schema : public TreeChecker {
                       at.line == 0 ? "the default " : "", quote(path.string()), length,
                       max_socket_path));
     return false;
+  }
+
+  void read_store(const Node& root) {
+    const Node* table = section(root, "store", "");
+    StoreConfig& out = config_.store;
+    if (table) check_keys(*table, "store", store_keys);
+    if (const Node* v = table ? get(*table, "persistence") : nullptr) {
+      if (v->kind == NodeKind::boolean) out.persistence = v->boolean;
+      else type_error(*v, "store.persistence", "true or false");
+    }
+    if (const Node* v = table ? get(*table, "path") : nullptr) {
+      if (auto path = resolved_path(*v, "store.path")) {
+        if (path->filename().empty()) error(v->pos, "store.path", "must name a file, not a directory");
+        else out.path = std::move(*path);
+      }
+    } else if (!config_.name.empty()) {
+      out.path = default_store_path(config_.name);
+    }
+    if (const Node* v = table ? get(*table, "fsync") : nullptr) {
+      const auto found = v->kind == NodeKind::string ? std::find(fsync_modes.begin(), fsync_modes.end(), v->text)
+                                                     : fsync_modes.end();
+      if (found == fsync_modes.end()) {
+        error(v->pos, "store.fsync", "expected one of \"always\", \"everysec\", \"no\", got " + describe(*v));
+      } else {
+        out.fsync = static_cast<FsyncMode>(found - fsync_modes.begin());
+      }
+    }
+    if (const Node* v = table ? get(*table, "rewrite_min_bytes") : nullptr) {
+      if (auto n = integer(*v, "store.rewrite_min_bytes", 4096, 1LL << 40)) out.rewrite_min_bytes = static_cast<std::uint64_t>(*n);
+    }
+    if (const Node* v = table ? get(*table, "rewrite_growth_percent") : nullptr) {
+      if (auto n = integer(*v, "store.rewrite_growth_percent", 10, 10000)) out.rewrite_growth_percent = static_cast<std::uint32_t>(*n);
+    }
   }
 
   void read_log(const Node& root) {

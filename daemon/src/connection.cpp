@@ -113,6 +113,9 @@ void Connection::send(proto::MessageType type, std::uint16_t flags, std::uint32_
   out_.push_back(std::move(frame));
   if (out_bytes_ > max_output_bytes_) {
     // A peer that does not read must not make the daemon hold unbounded memory.
+    spdlog::warn("connection {} (pid {}): over {} bytes queued, output buffer limit reached (peer not "
+                 "reading); disconnecting it",
+                 id_, peer_.pid, max_output_bytes_);
     out_.clear();
     out_bytes_ = 0;
     close_now("output buffer limit reached (peer not reading)");

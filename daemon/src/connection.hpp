@@ -60,6 +60,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   proto::Role role = proto::Role::control;
   std::uint32_t cluster_id = 0;
   std::uint64_t generation = 0;
+  std::size_t child_index = static_cast<std::size_t>(-1);  // clusters and services
 
  private:
   boost::asio::awaitable<void> read_loop();

@@ -53,11 +53,20 @@ int Daemon::run() {
   Plan plan = make_plan(config_.sharding.shards, config_.sharding.clusters, cpus);
   log_->info("meganed {} for bot '{}': {}", megane_version, config_.name, plan.describe());
 
+  // The store first: a corrupt log must stop us before anything is spawned or listening.
+  store_ = std::make_unique<StoreService>(io_, config_.store, log_);
+  if (std::string error; !store_->open(error)) {
+    log_->error("{}", error);
+    return 65;  // EX_DATAERR: restarting will not fix it
+  }
+
   IpcServerOptions opts;
   opts.socket = config_.ipc.socket;
   opts.allowed_uids = config_.ipc.allowed_uids;
   opts.max_frame_bytes = config_.ipc.max_frame_bytes;
   opts.handshake_timeout = config_.ipc.handshake_timeout;
+  opts.max_output_bytes = config_.ipc.max_output_bytes;
+  opts.max_connections_per_uid = config_.ipc.max_connections_per_uid;
   server_ = std::make_unique<IpcServer>(io_, opts, *this);
   std::string error;
   if (!server_->listen(error)) {
@@ -68,8 +77,15 @@ int Daemon::run() {
 
   supervisor_ = std::make_unique<Supervisor>(io_, config_, std::move(plan), find_launcher(),
                                              config_.ipc.socket, log_);
+  router_ = std::make_unique<CommandRouter>(io_, *supervisor_, config_.ipc.request_timeout);
   supervisor_->on_progress = [](const std::string& text) { systemd::status(text); };
-  supervisor_->on_all_ready = [] { systemd::status("all clusters ready"); };
+  supervisor_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
+  supervisor_->on_all_ready = [this] {
+    systemd::status("all clusters ready");
+    events_.publish(proto::EventKind::all_clusters_ready,
+                    fmt::format("{{\"type\":\"all_clusters_ready\",\"clusters\":{},\"shards\":{}}}",
+                                supervisor_->cluster_count(), supervisor_->plan().total_shards));
+  };
 
   wait_signals();
   reap_children();
@@ -111,6 +127,7 @@ void Daemon::tick() {
     systemd::watchdog();
   }
   if (!shutting_down_) supervisor_->check_liveness();
+  store_->tick();
   ticker_.expires_after(tick_interval);
   ticker_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) tick();
@@ -131,12 +148,14 @@ void Daemon::begin_shutdown(std::string_view why) {
     if (ec) return;
     log_->error("children still present after the stop deadline; exiting anyway");
     server_->stop();
+    store_->stop();
     io_.stop();
   });
   supervisor_->stop_all([this] {
     log_->info("all clusters stopped");
     shutdown_deadline_.cancel();
     server_->stop();
+    store_->stop();  // after the clusters: their last writes are in
     ticker_.cancel();
     stop_signals_.cancel();
     child_signal_.cancel();
@@ -150,13 +169,17 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     return;
   }
   const auto& h = frame.header;
-  if (conn.role == proto::Role::cluster) supervisor_->on_seen(conn.cluster_id, conn.generation);
-  if (h.has(proto::FrameFlags::reply)) return;  // pongs and late replies: being seen is enough
+  if (conn.role != proto::Role::control) supervisor_->on_seen(conn.child_index, conn.generation);
+  if (h.has(proto::FrameFlags::reply)) {
+    // Pongs only prove life (done above); command results go back to whoever asked.
+    if (h.type == MessageType::command_result) router_->on_result(conn, frame);
+    return;
+  }
 
   const bool control = conn.role == proto::Role::control;
   switch (h.type) {
     case MessageType::ready:
-      if (conn.role == proto::Role::cluster) supervisor_->on_ready(conn.cluster_id, conn.generation);
+      if (!control) supervisor_->on_ready(conn.child_index, conn.generation);
       return;
     case MessageType::status: {
       DaemonInfo info{config_.name, config_.ipc.socket, started_at_};
@@ -165,9 +188,38 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
                  {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
       return;
     }
+    case MessageType::service_command:
+      router_->service_command(conn, frame);
+      return;
+    case MessageType::store_get:
+    case MessageType::store_set:
+    case MessageType::store_delete:
+    case MessageType::store_increment:
+    case MessageType::store_compare_and_set:
+    case MessageType::store_expire:
+    case MessageType::store_keys:
+      store_->handle(conn, frame);
+      return;
+    case MessageType::cluster_command:
+      router_->cluster_command(conn, frame);
+      return;
+    case MessageType::subscribe: {
+      proto::Subscribe sub;
+      if (!proto::decode(frame.payload, sub)) {
+        conn.reply_error(h.request_id, ErrorCode::malformed, "malformed subscribe");
+        return;
+      }
+      conn.reply(MessageType::subscribe, h.request_id, {});
+      events_.subscribe(conn, sub.mask);  // after the reply: a replayed event must follow it
+      return;
+    }
     case MessageType::restart_cluster:
       if (!control) break;
       handle_restart(conn, frame);
+      return;
+    case MessageType::restart_service:
+      if (!control) break;
+      handle_restart_service(conn, frame);
       return;
     case MessageType::shutdown:
       if (!control) break;
@@ -185,10 +237,15 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     case MessageType::error:
     case MessageType::pong:
     case MessageType::stop_cluster:
+    case MessageType::command_deliver:
+    case MessageType::command_result:
+    case MessageType::event:
     default:
-      conn.reply_error(h.request_id, ErrorCode::unknown_message,
-                       fmt::format("message type {:#06x} is not handled by meganed {}",
-                                   static_cast<unsigned>(h.type), megane_version));
+      if (h.request_id != 0) {
+        conn.reply_error(h.request_id, ErrorCode::unknown_message,
+                         fmt::format("message type {:#06x} is not handled by meganed {}",
+                                     static_cast<unsigned>(h.type), megane_version));
+      }
       return;
   }
   conn.reply_error(h.request_id, ErrorCode::not_allowed,
@@ -224,10 +281,14 @@ void Daemon::handle_hello(Connection& conn, const proto::FrameView& frame) {
   ok.bot = config_.name;
   ok.total_shards = supervisor_->plan().total_shards;
   ok.heartbeat_interval_ms = static_cast<std::uint32_t>(config_.supervision.heartbeat_interval.count());
+  Child* child = nullptr;
   switch (hello.role) {
-    case proto::Role::cluster: {
+    case proto::Role::cluster:
+    case proto::Role::service: {
       std::string error;
-      const Child* child = supervisor_->accept_hello(hello.cluster_id, hello.generation, error);
+      child = hello.role == proto::Role::cluster
+                  ? supervisor_->accept_hello(hello.cluster_id, hello.generation, error)
+                  : supervisor_->accept_service_hello(hello.service, hello.generation, error);
       if (!child) {
         refuse(ErrorCode::bad_handshake, error);
         return;
@@ -235,66 +296,88 @@ void Daemon::handle_hello(Connection& conn, const proto::FrameView& frame) {
       ok.cluster_id = child->plan.id;
       ok.first_shard = child->plan.first_shard;
       ok.shard_count = child->plan.shard_count;
-      log_->debug("cluster {}: connected (pid {})", child->plan.id, conn.peer().pid);
+      log_->debug("{}: connected (pid {})", child->label, conn.peer().pid);
       break;
     }
     case proto::Role::control:
       break;
-    case proto::Role::service:
-      refuse(ErrorCode::not_found, fmt::format("no service '{}' in this daemon's config", hello.service));
-      return;
   }
   conn.handshaken = true;
   conn.role = hello.role;
   conn.cluster_id = hello.cluster_id;
   conn.generation = hello.generation;
+  if (child) {
+    conn.child_index = child->index;
+    router_->attach(*child, conn);
+  }
   const auto payload = proto::encode(ok);
   conn.reply(MessageType::hello_ok, h.request_id, payload);
 }
 
 void Daemon::handle_restart(Connection& conn, const proto::FrameView& frame) {
-  const auto request_id = frame.header.request_id;
   proto::RestartCluster req;
   if (!proto::decode(frame.payload, req)) {
-    conn.reply_error(request_id, ErrorCode::malformed, "malformed restart_cluster");
+    conn.reply_error(frame.header.request_id, ErrorCode::malformed, "malformed restart_cluster");
     return;
   }
-  if (req.cluster_id >= supervisor_->children().size()) {
-    conn.reply_error(request_id, ErrorCode::not_found,
-                     fmt::format("no cluster {} (this bot has {})", req.cluster_id, supervisor_->children().size()));
+  Child* child = supervisor_->cluster(req.cluster_id);
+  if (!child) {
+    conn.reply_error(frame.header.request_id, ErrorCode::not_found,
+                     fmt::format("no cluster {} (this bot has {})", req.cluster_id, supervisor_->cluster_count()));
     return;
   }
-  auto answer = [this, weak = conn.weak_from_this(), request_id, id = req.cluster_id](bool ok, const std::string& why) {
-    auto c = weak.lock();
-    if (!c || !c->open()) return;
-    if (!ok) {
-      c->reply_error(request_id, ErrorCode::internal, fmt::format("cluster {}: {}", id, why));
-      return;
-    }
-    const Child& child = *supervisor_->children()[id];
-    JsonWriter w;
-    w.begin_object().field("id", id).field("state", to_string(child.state));
-    w.field("pid", static_cast<std::int64_t>(child.pid)).end_object();
-    const std::string json = w.take();
-    c->reply(MessageType::restart_cluster, request_id,
-             {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
-  };
+  restart_child(conn, frame.header.request_id, MessageType::restart_cluster, *child, req.wait_ready);
+}
+
+void Daemon::handle_restart_service(Connection& conn, const proto::FrameView& frame) {
+  proto::RestartService req;
+  if (!proto::decode(frame.payload, req)) {
+    conn.reply_error(frame.header.request_id, ErrorCode::malformed, "malformed restart_service");
+    return;
+  }
+  Child* child = supervisor_->service(req.service);
+  if (!child) {
+    conn.reply_error(frame.header.request_id, ErrorCode::not_found, fmt::format("no service '{}'", req.service));
+    return;
+  }
+  restart_child(conn, frame.header.request_id, MessageType::restart_service, *child, req.wait_ready);
+}
+
+void Daemon::restart_child(Connection& conn, std::uint32_t request_id, MessageType reply_type, Child& child,
+                           bool wait_ready) {
   if (shutting_down_) {
     conn.reply_error(request_id, ErrorCode::busy, "meganed is stopping");
     return;
   }
-  if (req.wait_ready) {
-    supervisor_->restart(req.cluster_id, answer);
+  auto answer = [weak = conn.weak_from_this(), request_id, reply_type, &child](bool ok, const std::string& why) {
+    auto c = weak.lock();
+    if (!c || !c->open()) return;
+    if (!ok) {
+      c->reply_error(request_id, ErrorCode::internal, fmt::format("{}: {}", child.label, why));
+      return;
+    }
+    JsonWriter w;
+    w.begin_object();
+    if (child.kind == ChildKind::cluster) w.field("id", child.plan.id);
+    else w.field("service", child.service->name);
+    w.field("state", to_string(child.state)).field("pid", static_cast<std::int64_t>(child.pid)).end_object();
+    const std::string json = w.take();
+    c->reply(reply_type, request_id, {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
+  };
+  if (wait_ready) {
+    supervisor_->restart(child, answer);
   } else {
-    supervisor_->restart(req.cluster_id, nullptr);
+    supervisor_->restart(child, nullptr);
     answer(true, {});
   }
 }
 
 void Daemon::on_close(Connection& conn) {
-  server_->forget(conn.id());
-  if (conn.handshaken && conn.role == proto::Role::cluster)
-    log_->debug("cluster {}: disconnected", conn.cluster_id);
+  if (server_) server_->forget(conn);
+  events_.unsubscribe(conn.id());
+  if (router_) router_->detach(conn);
+  if (conn.handshaken && conn.role != proto::Role::control && conn.child_index < supervisor_->children().size())
+    log_->debug("{}: disconnected", supervisor_->children()[conn.child_index]->label);
 }
 
 }  // namespace megane::daemon

@@ -11,8 +11,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config.hpp"
+#include "command_router.hpp"
 #include "connection.hpp"
+#include "event_hub.hpp"
 #include "ipc_server.hpp"
+#include "store_service.hpp"
 #include "supervisor.hpp"
 
 namespace megane::daemon {
@@ -31,6 +34,9 @@ class Daemon final : public ConnectionHandler {
  private:
   void handle_hello(Connection& conn, const proto::FrameView& frame);
   void handle_restart(Connection& conn, const proto::FrameView& frame);
+  void handle_restart_service(Connection& conn, const proto::FrameView& frame);
+  void restart_child(Connection& conn, std::uint32_t request_id, proto::MessageType reply_type,
+                     Child& child, bool wait_ready);
   void begin_shutdown(std::string_view why);
   void wait_signals();
   void reap_children();
@@ -41,6 +47,9 @@ class Daemon final : public ConnectionHandler {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<IpcServer> server_;
+  std::unique_ptr<CommandRouter> router_;
+  std::unique_ptr<StoreService> store_;
+  EventHub events_;
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set child_signal_;
   boost::asio::steady_timer ticker_;

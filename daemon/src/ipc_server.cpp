@@ -90,6 +90,7 @@ void IpcServer::stop() {
   for (auto& [id, weak] : conns)
     if (auto c = weak.lock()) c->close_now("daemon stopping");
   connections_.clear();
+  per_uid_.clear();
 }
 
 void IpcServer::accept_next() {
@@ -117,11 +118,19 @@ void IpcServer::accept_next() {
       conn->reply_error(0, proto::ErrorCode::not_allowed,
                         fmt::format("uid {} is not allowed to use this daemon", peer.uid));
       conn->close_after_flush("uid not allowed");
-      conn->start(options_.handshake_timeout);
+    } else if (per_uid_[peer.uid] >= options_.max_connections_per_uid) {
+      // One runaway client must not exhaust the daemon's descriptors for everyone else.
+      spdlog::warn("refused a connection from uid {} (pid {}): {} connections already open", peer.uid,
+                   peer.pid, options_.max_connections_per_uid);
+      conn->reply_error(0, proto::ErrorCode::limit,
+                        fmt::format("uid {} already has {} connections open (ipc.max_connections_per_uid)",
+                                    peer.uid, options_.max_connections_per_uid));
+      conn->close_after_flush("too many connections");
     } else {
       connections_[id] = conn;
-      conn->start(options_.handshake_timeout);
+      ++per_uid_[peer.uid];
     }
+    conn->start(options_.handshake_timeout);
     accept_next();
   });
 }
@@ -135,15 +144,17 @@ bool IpcServer::allowed(uid_t uid) const {
 
 void IpcServer::for_each(const std::function<void(Connection&)>& fn) {
   for (auto it = connections_.begin(); it != connections_.end();) {
-    if (auto c = it->second.lock()) {
-      if (c->open()) fn(*c);
-      ++it;
-    } else {
-      it = connections_.erase(it);
-    }
+    // Connections remove themselves (forget) when they close; a dead weak_ptr here would be a
+    // bug, but skipping it is harmless.
+    if (auto c = it->second.lock(); c && c->open()) fn(*c);
+    ++it;
   }
 }
 
-void IpcServer::forget(std::uint64_t connection_id) { connections_.erase(connection_id); }
+void IpcServer::forget(const Connection& conn) {
+  if (connections_.erase(conn.id()) == 0) return;
+  auto it = per_uid_.find(conn.peer().uid);
+  if (it != per_uid_.end() && --it->second == 0) per_uid_.erase(it);
+}
 
 }  // namespace megane::daemon

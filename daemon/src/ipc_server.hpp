@@ -24,6 +24,7 @@ struct IpcServerOptions {
   std::uint32_t max_frame_bytes = proto::default_max_frame_bytes;
   std::size_t max_output_bytes = 64u << 20;
   std::chrono::milliseconds handshake_timeout{5000};
+  std::uint32_t max_connections_per_uid = 256;
 };
 
 class IpcServer {
@@ -37,7 +38,7 @@ class IpcServer {
   void stop();
 
   void for_each(const std::function<void(Connection&)>& fn);
-  void forget(std::uint64_t connection_id);
+  void forget(const Connection& conn);
   std::size_t connection_count() const noexcept { return connections_.size(); }
 
  private:
@@ -49,6 +50,7 @@ class IpcServer {
   ConnectionHandler& handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  std::map<uid_t, std::uint32_t> per_uid_;  // open connections per peer uid
   std::uint64_t next_id_ = 1;
   bool listening_ = false;
 };

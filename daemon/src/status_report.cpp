@@ -12,6 +12,20 @@ double seconds_since(std::chrono::steady_clock::time_point t, std::chrono::stead
   return std::chrono::duration<double>(now - t).count();
 }
 
+// What clusters and services share: restarts, uptime, last exit, pending restart.
+void write_process_fields(JsonWriter& w, const Child& c, std::chrono::steady_clock::time_point now) {
+  w.field("restarts", c.spawns > 0 ? c.spawns - 1 : 0u);
+  w.field("uptime_s", c.pid > 0 ? seconds_since(c.spawned_at, now) : 0.0);
+  w.field("generation", c.generation);
+  w.key("last_exit");
+  if (c.last_exit.empty()) w.null();
+  else w.value(c.last_exit);
+  w.key("next_start_in_s");
+  if (c.timer_due) w.value(std::max(0.0, std::chrono::duration<double>(*c.timer_due - now).count()));
+  else w.null();
+  w.field("failures_in_window", static_cast<std::uint64_t>(c.policy.failures_in_window()));
+}
+
 }  // namespace
 
 std::string status_json(const Supervisor& supervisor, const DaemonInfo& info) {
@@ -30,6 +44,7 @@ std::string status_json(const Supervisor& supervisor, const DaemonInfo& info) {
   w.key("clusters").begin_array();
   for (const auto& cp : supervisor.children()) {
     const Child& c = *cp;
+    if (c.kind != ChildKind::cluster) continue;
     w.begin_object();
     w.field("id", c.plan.id);
     w.field("pid", static_cast<std::int64_t>(c.pid));
@@ -42,16 +57,19 @@ std::string status_json(const Supervisor& supervisor, const DaemonInfo& info) {
     w.end_array();
     w.field("first_shard", c.plan.first_shard);
     w.field("last_shard", c.plan.last_shard());
-    w.field("restarts", c.spawns > 0 ? c.spawns - 1 : 0u);
-    w.field("uptime_s", c.pid > 0 ? seconds_since(c.spawned_at, now) : 0.0);
-    w.field("generation", c.generation);
-    w.key("last_exit");
-    if (c.last_exit.empty()) w.null();
-    else w.value(c.last_exit);
-    w.key("next_start_in_s");
-    if (c.timer_due) w.value(std::max(0.0, std::chrono::duration<double>(*c.timer_due - now).count()));
-    else w.null();
-    w.field("failures_in_window", static_cast<std::uint64_t>(c.policy.failures_in_window()));
+    write_process_fields(w, c, now);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("services").begin_array();
+  for (const auto& cp : supervisor.children()) {
+    const Child& c = *cp;
+    if (c.kind != ChildKind::service) continue;
+    w.begin_object();
+    w.field("name", c.service->name);
+    w.field("pid", static_cast<std::int64_t>(c.pid));
+    w.field("state", to_string(c.state));
+    write_process_fields(w, c, now);
     w.end_object();
   }
   w.end_array();

@@ -17,6 +17,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/logger.h>
 
+#include <megane/proto/protocol.hpp>
+
 #include "config.hpp"
 #include "lifecycle.hpp"
 #include "plan.hpp"
@@ -24,13 +26,20 @@
 
 namespace megane::daemon {
 
+enum class ChildKind : std::uint8_t { cluster, service };
+
 struct Child {
   using TimePoint = std::chrono::steady_clock::time_point;
 
-  Child(boost::asio::io_context& io, ClusterPlan p, const SupervisionConfig& config, std::uint64_t seed)
-      : plan(std::move(p)), policy(config, seed), timer(io), kill_timer(io) {}
+  Child(boost::asio::io_context& io, std::size_t idx, ChildKind k, std::string lbl,
+        const SupervisionConfig& config, std::uint64_t seed)
+      : index(idx), kind(k), label(std::move(lbl)), policy(config, seed), timer(io), kill_timer(io) {}
 
-  ClusterPlan plan;
+  std::size_t index;                 // position in Supervisor::children(): clusters, then services
+  ChildKind kind;
+  std::string label;                 // "cluster 2", "service api-poller": for logs and errors
+  ClusterPlan plan;                  // clusters only
+  const ServiceConfig* service = nullptr;  // services only
   ChildState state = ChildState::idle;
   pid_t pid = 0;
   std::uint64_t generation = 0;  // of the current (or last) process
@@ -59,8 +68,12 @@ class Supervisor {
   ~Supervisor();
 
   const Plan& plan() const noexcept { return plan_; }
+  // Clusters first (index = cluster id), then services in config order.
   const std::vector<std::unique_ptr<Child>>& children() const noexcept { return children_; }
-  bool all_ready() const noexcept;
+  std::size_t cluster_count() const noexcept { return plan_.clusters.size(); }
+  Child* cluster(std::uint32_t id) noexcept;
+  Child* service(std::string_view name) noexcept;
+  bool all_ready() const noexcept;  // every cluster (services do not count)
 
   void start_all();
   // Stops every child (SIGTERM, then SIGKILL after stop_timeout); `done` runs once none has a
@@ -71,14 +84,15 @@ class Supervisor {
   // subreaper) are ignored.
   void on_exit(pid_t pid, int wait_status);
 
-  // IPC side. A hello from a cluster is accepted only for the current generation of a live
-  // process; the result is the cluster, or an error message.
-  const Child* accept_hello(std::uint32_t cluster_id, std::uint64_t generation, std::string& error);
-  void on_ready(std::uint32_t cluster_id, std::uint64_t generation);
-  void on_seen(std::uint32_t cluster_id, std::uint64_t generation);
+  // IPC side. A hello is accepted only for the current generation of a live process; the
+  // result is the child, or nullptr with an error message.
+  Child* accept_hello(std::uint32_t cluster_id, std::uint64_t generation, std::string& error);
+  Child* accept_service_hello(std::string_view name, std::uint64_t generation, std::string& error);
+  void on_ready(std::size_t index, std::uint64_t generation);
+  void on_seen(std::size_t index, std::uint64_t generation);
 
   // Operator restart. `done(true)` once ready again, `done(false, why)` when it gives up.
-  bool restart(std::uint32_t cluster_id, std::function<void(bool, const std::string&)> done);
+  bool restart(Child& child, std::function<void(bool, const std::string&)> done);
 
   // Called at every heartbeat: restarts children that missed their ready or liveness deadline.
   void check_liveness();
@@ -87,6 +101,8 @@ class Supervisor {
   std::function<void(const std::string&)> on_progress;
   // Fires the first time every cluster is ready.
   std::function<void()> on_all_ready;
+  // Lifecycle events for subscribers: kind and a JSON object describing it.
+  std::function<void(proto::EventKind, const std::string&)> on_event;
 
  private:
   void dispatch(Child& c, ChildEvent event);
@@ -96,7 +112,10 @@ class Supervisor {
   void arm_timer(Child& c, Clock::duration delay);
   void resolve_waiters(Child& c, bool ok, const std::string& why);
   void report_progress();
-  Child* find(std::uint32_t cluster_id, std::uint64_t generation);
+  void emit(const Child& c, proto::EventKind cluster_kind, proto::EventKind service_kind,
+            const std::string& detail_fields);
+  Child* find(std::size_t index, std::uint64_t generation);
+  const ProgramConfig& program(const Child& c) const;
 
   boost::asio::io_context& io_;
   const Config& config_;

@@ -3,10 +3,17 @@
 //
 // Gateway connections are simulated with a short timer per shard for now; the SDK's gateway
 // client will replace that part.
+//
+// It also shows commands both ways: if EXAMPLE_SERVICE names a service (see
+// examples/service), it PINGs it once ready; and it answers the cluster command
+// {"op":"SHARDS"} with its shard range (`meganectl command --cluster all '{"op":"SHARDS"}'`).
 #include <chrono>
+#include <cstdlib>
+#include <string_view>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 
 #include <megane/sdk/cluster_worker.hpp>
 #include <megane/sdk/run.hpp>
@@ -14,6 +21,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using megane::CommandResult;
 
 class ExampleBot final : public megane::ClusterWorker {
  public:
@@ -31,8 +39,31 @@ class ExampleBot final : public megane::ClusterWorker {
       logger().info("shard {} connected", shard);
     }
     report_ready();
+
+    if (const char* service = std::getenv("EXAMPLE_SERVICE")) {
+      // Failures (no such service, timeout...) are values: check ok() and read message.
+      const megane::CommandReply reply = co_await send_service_command(service, R"({"op":"PING"})");
+      if (reply.ok()) {
+        logger().info("service '{}' answered {}", service, reply.data.text());
+      } else {
+        logger().warn("service '{}' did not answer: {}", service, reply.message);
+      }
+    }
     // Returning is fine: the process keeps running (and answering meganed) until stopped.
   }
+
+  // Commands sent to this cluster (by other clusters, services or meganectl).
+  boost::asio::awaitable<CommandResult> handle_command(const megane::CommandRequest& request) override {
+    std::string_view op;
+    if (request.json()["op"].get(op) == simdjson::SUCCESS && op == "SHARDS") {
+      co_return CommandResult::ok(fmt::format(R"({{"cluster":{},"shards":[{},{}]}})", cluster_id(),
+                                              first_shard(), shards().end() - 1));
+    }
+    co_return CommandResult::error("Unknown command");
+  }
+
+  // Sent once per daemon start, when every cluster has reported ready.
+  void all_clusters_ready() override { logger().info("all clusters are ready"); }
 
   // Called on SIGTERM (meganed stopping or restarting us) or when the daemon goes away.
   boost::asio::awaitable<void> shutdown() override {

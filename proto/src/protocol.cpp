@@ -15,6 +15,20 @@ std::string_view to_string(MessageType type) noexcept {
     case MessageType::restart_cluster: return "restart_cluster";
     case MessageType::stop_cluster: return "stop_cluster";
     case MessageType::shutdown: return "shutdown";
+    case MessageType::restart_service: return "restart_service";
+    case MessageType::store_get: return "store_get";
+    case MessageType::store_set: return "store_set";
+    case MessageType::store_delete: return "store_delete";
+    case MessageType::store_increment: return "store_increment";
+    case MessageType::store_compare_and_set: return "store_compare_and_set";
+    case MessageType::store_expire: return "store_expire";
+    case MessageType::store_keys: return "store_keys";
+    case MessageType::service_command: return "service_command";
+    case MessageType::cluster_command: return "cluster_command";
+    case MessageType::command_deliver: return "command_deliver";
+    case MessageType::command_result: return "command_result";
+    case MessageType::subscribe: return "subscribe";
+    case MessageType::event: return "event";
   }
   return "unknown";
 }
@@ -40,8 +54,32 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::busy: return "busy";
     case ErrorCode::timeout: return "timed out";
     case ErrorCode::internal: return "internal error";
+    case ErrorCode::target_exited: return "target exited";
+    case ErrorCode::unavailable: return "unavailable";
+    case ErrorCode::rejected: return "rejected by the target";
+    case ErrorCode::persistence: return "persistence failure";
+    case ErrorCode::limit: return "limit reached";
   }
   return "unknown error";
+}
+
+std::string_view to_string(EventKind kind) noexcept {
+  switch (kind) {
+    case EventKind::cluster_spawned: return "cluster_spawned";
+    case EventKind::cluster_ready: return "cluster_ready";
+    case EventKind::cluster_exited: return "cluster_exited";
+    case EventKind::cluster_quarantined: return "cluster_quarantined";
+    case EventKind::cluster_failed: return "cluster_failed";
+    case EventKind::all_clusters_ready: return "all_clusters_ready";
+    case EventKind::service_spawned: return "service_spawned";
+    case EventKind::service_ready: return "service_ready";
+    case EventKind::service_exited: return "service_exited";
+    case EventKind::service_quarantined: return "service_quarantined";
+    case EventKind::service_failed: return "service_failed";
+    case EventKind::stats_updated: return "stats_updated";
+    case EventKind::shard: return "shard";
+  }
+  return "unknown";
 }
 
 }  // namespace megane::proto

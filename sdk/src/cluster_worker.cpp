@@ -2,26 +2,21 @@
 
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace megane {
 
-ClusterWorker::ClusterWorker(ClusterContext context) : context_(std::move(context)) {}
+ClusterWorker::ClusterWorker(ClusterContext context)
+    : Worker(std::move(static_cast<WorkerContext&>(context))),
+      cluster_id_(context.cluster_id),
+      shards_(context.shards) {}
 
 ClusterWorker::~ClusterWorker() = default;
 
-boost::asio::awaitable<void> ClusterWorker::shutdown() { co_return; }
-
-void ClusterWorker::report_ready() {
-  if (ready_reported_) return;
-  if (!ipc().send(proto::MessageType::ready)) {
-    logger().warn("could not report ready: not connected to meganed");
-    return;
-  }
-  ready_reported_ = true;
-  logger().info("reported ready ({} shards)", shard_count());
+boost::asio::awaitable<CommandResult> ClusterWorker::handle_command(const CommandRequest&) {
+  co_return CommandResult::error("this cluster has no command handler");
 }
 
-void ClusterWorker::request_stop(int exit_code) {
-  if (context_.request_stop) context_.request_stop(exit_code);
-}
+void ClusterWorker::report_ready() { mark_ready(fmt::format(" ({} shards)", shard_count())); }
 
 }  // namespace megane

@@ -99,4 +99,16 @@ EnvironmentResult read_environment() {
   return parse_environment(vars);
 }
 
+std::optional<std::string> role_mismatch(const Environment& env, proto::Role expected) {
+  if (env.role == expected) return std::nullopt;
+  const std::string started = env.role == proto::Role::service
+                                  ? fmt::format("service '{}'", env.service)
+                                  : fmt::format("cluster {}", env.cluster_id);
+  const char* kind = expected == proto::Role::service ? "service" : "cluster";
+  const char* base = expected == proto::Role::service ? "ServiceWorker" : "ClusterWorker";
+  return fmt::format("started as {}, but this program is a {} worker (it derives from megane::{}): "
+                     "check the executable in meganed's config",
+                     started, kind, base);
+}
+
 }  // namespace megane

@@ -405,6 +405,13 @@ bool IpcClient::send(MessageType type, proto::ByteView payload) {
   return impl_ && impl_->enqueue(type, 0, 0, payload);
 }
 
+bool IpcClient::send_reply(MessageType type, std::uint32_t request_id, proto::ByteView payload,
+                           bool error) {
+  auto flags = static_cast<std::uint16_t>(proto::FrameFlags::reply);
+  if (error) flags |= static_cast<std::uint16_t>(proto::FrameFlags::error);
+  return impl_ && impl_->enqueue(type, flags, request_id, payload);
+}
+
 asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload,
                                           std::chrono::milliseconds timeout) {
   const std::shared_ptr<Impl> self = impl_;

@@ -1,5 +1,6 @@
 // The runtime behind megane::run<W>(): one io_context on the calling thread, the IPC client,
-// the signals, and the stop sequence (cancel launch, bounded shutdown(), close, exit).
+// the signals, the inbox (commands and events), and the stop sequence (cancel launch and
+// command handlers, bounded shutdown(), close, exit). The same for clusters and services.
 #include <megane/sdk/run.hpp>
 
 #include <signal.h>
@@ -25,6 +26,8 @@
 #include <megane/sdk/environment.hpp>
 #include <megane/sdk/logging.hpp>
 #include <megane/sdk/version.hpp>
+
+#include "inbox.hpp"
 
 namespace megane::detail {
 namespace {
@@ -65,7 +68,7 @@ class Runtime {
         ipc_(io_.get_executor(), logger_),
         signals_(io_) {}
 
-  int run(const ClusterWorkerFactory& make_worker) {
+  int run(const WorkerFactory& make_worker) {
     install_signals();
     asio::co_spawn(io_, start(make_worker), [this](std::exception_ptr e) {
       if (!e) return;
@@ -78,7 +81,7 @@ class Runtime {
   }
 
  private:
-  asio::awaitable<void> start(const ClusterWorkerFactory& make_worker);
+  asio::awaitable<void> start(const WorkerFactory& make_worker);
   void install_signals();
   void wait_for_signal();
   void on_launch_done(const std::exception_ptr& e);
@@ -94,25 +97,30 @@ class Runtime {
   asio::io_context io_{1};
   IpcClient ipc_;
   asio::signal_set signals_;
-  std::unique_ptr<ClusterWorker> worker_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Inbox> inbox_;  // after worker_: destroyed first, it refers to the worker
   asio::cancellation_signal launch_cancel_;
   bool launch_running_ = false;
   bool stopping_ = false;
   int exit_code_ = 0;
 };
 
-asio::awaitable<void> Runtime::start(const ClusterWorkerFactory& make_worker) {
+asio::awaitable<void> Runtime::start(const WorkerFactory& make_worker) {
   proto::Hello hello;
-  hello.role = proto::Role::cluster;
+  hello.role = env_.role;
   hello.client = fmt::format("libmegane/{}", sdk_version());
   hello.cluster_id = env_.cluster_id;
+  hello.service = env_.service;
   hello.generation = env_.generation;
+  const std::string self = env_.role == proto::Role::service
+                               ? fmt::format("service '{}'", env_.service)
+                               : fmt::format("cluster {}", env_.cluster_id);
 
   const HandshakeResult hs = co_await ipc_.connect(env_.socket, hello);
   if (stopping_) co_return;  // a signal arrived during the handshake
   if (hs.status == IpcStatus::rejected) {
     // The daemon knows why (stale generation, version mismatch...): restarting won't help.
-    logger_->error("meganed refused this cluster: {} ({})", hs.error.message,
+    logger_->error("meganed refused this {}: {} ({})", self, hs.error.message,
                    proto::to_string(hs.error.code));
     finish(do_not_restart);
     co_return;
@@ -124,21 +132,24 @@ asio::awaitable<void> Runtime::start(const ClusterWorkerFactory& make_worker) {
   }
 
   const proto::HelloOk& ok = hs.hello_ok;
-  if (ok.cluster_id != env_.cluster_id) {
+  if (env_.role == proto::Role::cluster && ok.cluster_id != env_.cluster_id) {
     logger_->warn("meganed calls this cluster {}, the environment says {}", ok.cluster_id,
                   env_.cluster_id);
   }
-  ClusterContext context;
+  WorkerContext context;
   context.io = &io_;
   context.ipc = &ipc_;
   context.logger = logger_;
-  context.cluster_id = env_.cluster_id;
-  context.shards = ShardRange{ok.first_shard, ok.shard_count, ok.total_shards};
   context.bot = ok.bot.empty() ? env_.bot : ok.bot;
   context.request_stop = [this](int code) { stop(code, "requested by the worker"); };
-  logger_->info("connected to {}: bot '{}', shards {}-{} of {}, generation {}", ok.daemon,
-                context.bot, ok.first_shard, ok.first_shard + ok.shard_count - 1,
-                ok.total_shards, env_.generation);
+  if (env_.role == proto::Role::service) {
+    logger_->info("connected to {}: bot '{}', service '{}', generation {}", ok.daemon, context.bot,
+                  env_.service, env_.generation);
+  } else {
+    logger_->info("connected to {}: bot '{}', shards {}-{} of {}, generation {}", ok.daemon,
+                  context.bot, ok.first_shard, ok.first_shard + ok.shard_count - 1,
+                  ok.total_shards, env_.generation);
+  }
 
   ipc_.on_disconnect([this](const Disconnect& d) {
     if (d.reason == IpcStatus::protocol_error) {
@@ -149,7 +160,13 @@ asio::awaitable<void> Runtime::start(const ClusterWorkerFactory& make_worker) {
     }
   });
 
-  worker_ = make_worker(std::move(context));  // a throwing constructor ends up in run()'s handler
+  // No co_await from here to launch(): frames read meanwhile would find no handler.
+  worker_ = make_worker(std::move(context), ok, env_);  // a throwing constructor ends up in run()'s handler
+  inbox_ = std::make_unique<Inbox>(*worker_, ipc_, io_, logger_);
+  ipc_.on_message([this](const proto::FrameHeader& h, proto::ByteView payload) {
+    inbox_->dispatch(h, payload);
+  });
+  inbox_->subscribe();
   launch_running_ = true;
   asio::co_spawn(io_, worker_->launch(),
                  asio::bind_cancellation_slot(launch_cancel_.slot(), [this](std::exception_ptr e) {
@@ -217,6 +234,7 @@ asio::awaitable<void> Runtime::stop_sequence(bool call_shutdown) {
   // launch() is either suspended or done.
   co_await asio::post(io_, asio::use_awaitable);
   if (launch_running_) launch_cancel_.emit(asio::cancellation_type::terminal);
+  if (inbox_) inbox_->cancel_all();
   if (!worker_ || !call_shutdown) co_return;
   asio::steady_timer deadline(io_);
   deadline.expires_after(env_.stop_timeout);
@@ -257,13 +275,14 @@ void Runtime::finish(int exit_code) {
 
 }  // namespace
 
-int run_cluster(int argc, char** argv, const ClusterWorkerFactory& make_worker) {
+int run_worker(int argc, char** argv, proto::Role role, const WorkerFactory& make_worker) {
   const std::string_view program = program_name(argc, argv);
+  const char* kind = role == proto::Role::service ? "service" : "cluster";
   EnvironmentResult parsed = read_environment();
   if (auto* error = std::get_if<EnvironmentError>(&parsed)) {
     if (error->not_under_meganed) {
-      std::fprintf(stderr, "%.*s: this program is a megane cluster worker: start it through meganed\n",
-                   static_cast<int>(program.size()), program.data());
+      std::fprintf(stderr, "%.*s: this program is a megane %s worker: start it through meganed\n",
+                   static_cast<int>(program.size()), program.data(), kind);
     } else {
       std::fprintf(stderr, "%.*s: bad megane environment: %s\n", static_cast<int>(program.size()),
                    program.data(), error->message.c_str());
@@ -271,13 +290,14 @@ int run_cluster(int argc, char** argv, const ClusterWorkerFactory& make_worker) 
     return do_not_restart;
   }
   Environment env = std::get<Environment>(std::move(parsed));
-  if (env.role != proto::Role::cluster) {
-    std::fprintf(stderr, "%.*s: started as service '%s', but this program is a cluster worker\n",
-                 static_cast<int>(program.size()), program.data(), env.service.c_str());
+  if (const auto mismatch = role_mismatch(env, role)) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 mismatch->c_str());
     return do_not_restart;
   }
 
-  auto logger = make_logger(fmt::format("cluster {}", env.cluster_id));
+  auto logger = make_logger(role == proto::Role::service ? fmt::format("service {}", env.service)
+                                                         : fmt::format("cluster {}", env.cluster_id));
   try {
     Runtime runtime(std::move(env), logger);
     return runtime.run(make_worker);
@@ -287,6 +307,22 @@ int run_cluster(int argc, char** argv, const ClusterWorkerFactory& make_worker) 
     logger->flush();
     return 1;
   }
+}
+
+ClusterContext cluster_context(WorkerContext base, const proto::HelloOk& ok, const Environment& env) {
+  ClusterContext c;
+  static_cast<WorkerContext&>(c) = std::move(base);
+  c.cluster_id = env.cluster_id;
+  c.shards = ShardRange{ok.first_shard, ok.shard_count, ok.total_shards};
+  return c;
+}
+
+ServiceContext service_context(WorkerContext base, const proto::HelloOk& ok, const Environment& env) {
+  ServiceContext c;
+  static_cast<WorkerContext&>(c) = std::move(base);
+  c.service = env.service;
+  c.total_shards = ok.total_shards;
+  return c;
 }
 
 }  // namespace megane::detail

@@ -241,7 +241,9 @@ Daemon::Daemon(const TempDir& dir, const std::string& config_toml) {
   const fs::path config = dir.write("bot.toml", text);
   process_ = std::make_unique<Process>(
       std::vector<std::string>{(bin_dir() / "meganed").string(), "--config", config.string()},
-      dir.path() / "meganed.log");
+      dir.path() / "meganed.log",
+      // As systemd's StateDirectory= would: the store's default path lands in the test's dir.
+      std::vector<std::string>{"STATE_DIRECTORY=" + dir.path().string()});
   wait_until([&] { return fs::exists(socket_) || !process_->running(); }, 10s);
 }
 

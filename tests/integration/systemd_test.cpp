@@ -61,7 +61,8 @@ clusters = 2
 [ipc]
 socket = ")" + (dir.path() / "megane.sock").string() + "\"\n");
   Process p({(bin_dir() / "meganed").string(), "--config", config.string()}, dir.path() / "log",
-            {"NOTIFY_SOCKET=" + (dir.path() / "notify.sock").string(), "WATCHDOG_USEC=400000"});
+            {"NOTIFY_SOCKET=" + (dir.path() / "notify.sock").string(), "WATCHDOG_USEC=400000",
+             "STATE_DIRECTORY=" + dir.path().string()});
   CHECK(notify.wait_for("READY=1", 10s));
   CHECK(notify.wait_for("STATUS=2/2 clusters ready", 10s));
   CHECK(notify.wait_for("WATCHDOG=1", 5s));

@@ -105,3 +105,20 @@ TEST_CASE("each missing or malformed variable is named in the error", "[sdk][env
     CHECK(e.message.find(c.expected) != std::string::npos);
   }
 }
+
+TEST_CASE("run<W> refuses an environment of the other role, naming both", "[sdk][environment]") {
+  const Environment cluster = ok(cluster_vars());
+  CHECK_FALSE(megane::role_mismatch(cluster, megane::proto::Role::cluster));
+  const auto as_service = megane::role_mismatch(cluster, megane::proto::Role::service);
+  REQUIRE(as_service);
+  CHECK(as_service->find("started as cluster 2") != std::string::npos);
+  CHECK(as_service->find("service worker") != std::string::npos);
+
+  const Environment service = ok({{"MEGANE_SOCKET", "/s"}, {"MEGANE_ROLE", "service"},
+                                  {"MEGANE_SERVICE", "poller"}, {"MEGANE_GENERATION", "1"}});
+  CHECK_FALSE(megane::role_mismatch(service, megane::proto::Role::service));
+  const auto as_cluster = megane::role_mismatch(service, megane::proto::Role::cluster);
+  REQUIRE(as_cluster);
+  CHECK(as_cluster->find("started as service 'poller'") != std::string::npos);
+  CHECK(as_cluster->find("megane::ClusterWorker") != std::string::npos);
+}

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <megane/proto/command_messages.hpp>
 
 #include "meganectl/control_client.hpp"
 #include "meganectl/exit_codes.hpp"
+#include "meganectl/report.hpp"
 #include "meganectl/status.hpp"
 #include "meganectl/status_table.hpp"
 
@@ -18,59 +20,6 @@ namespace megane::ctl {
 namespace {
 
 using proto::MessageType;
-
-Clock::time_point deadline_of(const CommonOptions& options) { return Clock::now() + options.timeout; }
-
-std::string_view text_of(const proto::Bytes& payload) {
-  return {reinterpret_cast<const char*>(payload.data()), payload.size()};
-}
-
-// The exit code for a failed call. 75 is meganectl's own deadline only: whatever the daemon
-// reports as a failure (even its own timeout, e.g. ready_timeout) is 1.
-int exit_code_of(const CallResult& r) {
-  switch (r.status) {
-    case CallStatus::ok: return exit_code::ok;
-    case CallStatus::unreachable:
-    case CallStatus::protocol_error: return exit_code::unavailable;
-    case CallStatus::timeout: return exit_code::timed_out;
-    case CallStatus::rejected: return exit_code::failed;
-  }
-  return exit_code::failed;
-}
-
-// "cluster 2: <message>", unless the daemon's message already says "cluster 2: ...".
-std::string about(std::string_view subject, const std::string& message) {
-  if (message.starts_with(subject)) return message;
-  return fmt::format("{}: {}", subject, message);
-}
-
-int report(const CallResult& r, std::string_view what, const CommonOptions& options) {
-  if (r.status == CallStatus::timeout) {
-    fmt::print(stderr, "meganectl: {} (waited {} ms, see --timeout)\n", about(what, r.error.message),
-               options.timeout.count());
-  } else {
-    fmt::print(stderr, "meganectl: {}\n", about(what, r.error.message));
-  }
-  return exit_code_of(r);
-}
-
-// Connects and handshakes; on failure prints why and returns the exit code.
-std::optional<int> connect(ControlClient& client, const CommonOptions& options) {
-  const CallResult r = client.connect(options.socket, deadline_of(options));
-  if (r.ok()) return std::nullopt;
-  // A refused handshake (uid not allowed, version mismatch) also means "cannot use the daemon".
-  if (r.status == CallStatus::rejected) {
-    fmt::print(stderr, "meganectl: meganed refused the connection: {}\n", r.error.message);
-    return exit_code::unavailable;
-  }
-  if (r.status == CallStatus::timeout) {
-    fmt::print(stderr, "meganectl: {} (waited {} ms, see --timeout)\n", r.error.message,
-               options.timeout.count());
-    return exit_code::timed_out;
-  }
-  fmt::print(stderr, "meganectl: {}\n", r.error.message);
-  return exit_code::unavailable;
-}
 
 std::variant<Status, int> fetch_status(ControlClient& client, const CommonOptions& options) {
   const CallResult r = client.request(MessageType::status, {}, deadline_of(options));
@@ -186,6 +135,30 @@ int restart_all_command(const CommonOptions& options) {
     const std::chrono::duration<double> took = Clock::now() - started;
     fmt::print("{} ({:.1f} s)\n", std::get<RestartReply>(outcome).state, took.count());
     std::fflush(stdout);
+  }
+  return exit_code::ok;
+}
+
+int restart_service_command(const CommonOptions& options, const std::string& service, bool wait_ready) {
+  ControlClient client;
+  if (auto failed = connect(client, options)) return *failed;
+  const std::string what = fmt::format("service {}", service);
+  const CallResult r = client.request(MessageType::restart_service,
+                                      proto::encode(proto::RestartService{service, wait_ready}),
+                                      deadline_of(options));
+  if (!r.ok()) return report(r, what, options);
+  auto parsed = parse_service_restart_reply(text_of(r.payload));
+  if (const auto* error = std::get_if<std::string>(&parsed)) {
+    fmt::print(stderr, "meganectl: {}: {}\n", what, *error);
+    return exit_code::failed;
+  }
+  const ServiceRestartReply& reply = std::get<ServiceRestartReply>(parsed);
+  const std::string state =
+      reply.state.empty() ? std::string(wait_ready ? "ready" : "restarting") : reply.state;
+  if (wait_ready && reply.pid && *reply.pid > 0) {
+    fmt::print("{}: {} (pid {})\n", what, state, *reply.pid);
+  } else {
+    fmt::print("{}: {}\n", what, state);
   }
   return exit_code::ok;
 }

@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include <megane/proto/command_messages.hpp>
 
 namespace megane::ctl {
 
@@ -13,9 +16,23 @@ struct CommonOptions {
   std::chrono::milliseconds timeout{10'000};  // per request (per cluster for restart --all)
 };
 
+// `meganectl command`: where the data goes and how.
+struct CommandArgs {
+  std::optional<std::string> service;  // --service NAME; otherwise clusters:
+  proto::CommandTarget target_kind = proto::CommandTarget::all;  // --cluster all|ID, --guild ID
+  std::uint64_t target = 0;
+  bool receptive = true;  // false: --no-reply
+  bool json = false;
+  std::string data;       // must be valid JSON
+};
+
 int status_command(const CommonOptions& options, bool json);
 int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool wait_ready);
 int restart_all_command(const CommonOptions& options);
+int restart_service_command(const CommonOptions& options, const std::string& service, bool wait_ready);
 int shutdown_command(const CommonOptions& options);
+int command_command(const CommonOptions& options, const CommandArgs& args);
+// Prints events until SIGINT/SIGTERM (exit 0) or the daemon goes away (exit 69).
+int events_command(const CommonOptions& options, bool json, std::uint32_t mask);
 
 }  // namespace megane::ctl

@@ -90,18 +90,61 @@ CallResult ControlClient::connect(const std::string& socket_path, Clock::time_po
 }
 
 CallResult ControlClient::request(MessageType type, proto::ByteView payload, Clock::time_point deadline) {
-  if (fd_ < 0) return failure(CallStatus::unreachable, "not connected");
   const std::uint32_t id = next_request_id_++;
+  CallResult sent = send(type, id, payload, deadline);
+  if (!sent.ok()) return sent;
+  return wait_reply(id, deadline);
+}
+
+CallResult ControlClient::send(MessageType type, std::uint32_t request_id, proto::ByteView payload,
+                               Clock::time_point deadline) {
+  if (fd_ < 0) return failure(CallStatus::unreachable, "not connected");
   proto::Bytes frame;
-  proto::append_frame(frame, type, 0, id, payload);
+  proto::append_frame(frame, type, 0, request_id, payload);
   switch (write_all(frame, deadline)) {
-    case Io::ok: break;
+    case Io::ok: return {};
     case Io::timeout: return failure(CallStatus::timeout, "meganed does not read its socket");
     case Io::closed:
-    case Io::bad_frame:
-      return failure(CallStatus::unreachable, fmt::format("connection to meganed lost: {}", io_error_));
+    case Io::bad_frame: break;
   }
-  return wait_reply(id, deadline);
+  return failure(CallStatus::unreachable, fmt::format("connection to meganed lost: {}", io_error_));
+}
+
+CallResult ControlClient::receive(Clock::time_point deadline) {
+  if (fd_ < 0) return failure(CallStatus::unreachable, "not connected");
+  for (;;) {
+    proto::FrameView f;
+    switch (read_frame(f, deadline)) {
+      case Io::ok: break;
+      case Io::timeout: return failure(CallStatus::timeout, "nothing from meganed in time");
+      case Io::closed:
+        return failure(CallStatus::unreachable,
+                       io_error_.empty() ? std::string("meganed closed the connection")
+                                         : fmt::format("connection to meganed lost: {}", io_error_));
+      case Io::bad_frame:
+        return failure(CallStatus::protocol_error,
+                       fmt::format("bad frame from the socket: {}", io_error_));
+    }
+    const proto::FrameHeader h = f.header;
+    if (h.type == MessageType::ping && !h.has(proto::FrameFlags::reply)) {
+      proto::Bytes pong;
+      proto::append_frame(pong, MessageType::pong, static_cast<std::uint16_t>(proto::FrameFlags::reply),
+                          h.request_id, {});
+      if (write_all(pong, deadline) != Io::ok) {
+        return failure(CallStatus::unreachable, fmt::format("connection to meganed lost: {}", io_error_));
+      }
+      continue;
+    }
+    CallResult r;
+    r.header = h;
+    if (is_error_frame(h)) {
+      r.status = CallStatus::rejected;
+      if (!proto::decode(f.payload, r.error)) r.error.message = "undecodable error reply";
+    } else {
+      r.payload.assign(f.payload.begin(), f.payload.end());
+    }
+    return r;
+  }
 }
 
 CallResult ControlClient::wait_reply(std::uint32_t request_id, Clock::time_point deadline) {
@@ -122,6 +165,7 @@ CallResult ControlClient::wait_reply(std::uint32_t request_id, Clock::time_point
     const bool ours = h.has(proto::FrameFlags::reply) && h.request_id == request_id;
     if (ours || (h.type == MessageType::error && !h.has(proto::FrameFlags::reply))) {
       CallResult r;
+      r.header = h;
       if (is_error_frame(h)) {
         r.status = CallStatus::rejected;
         if (!proto::decode(f.payload, r.error)) r.error.message = "undecodable error reply";

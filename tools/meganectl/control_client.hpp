@@ -23,6 +23,7 @@ enum class CallStatus : std::uint8_t {
 
 struct CallResult {
   CallStatus status = CallStatus::ok;
+  proto::FrameHeader header;  // ok: the frame's header (receive() callers branch on it)
   proto::Bytes payload;     // ok: the reply's payload
   proto::ErrorReply error;  // rejected: the daemon's; otherwise a local description
 
@@ -41,6 +42,14 @@ class ControlClient {
 
   // Sends a request and waits for its reply. Pings from the daemon are answered meanwhile.
   CallResult request(proto::MessageType type, proto::ByteView payload, Clock::time_point deadline);
+
+  // Sends one frame without waiting for anything. Request id 0 means no reply is wanted.
+  CallResult send(proto::MessageType type, std::uint32_t request_id, proto::ByteView payload,
+                  Clock::time_point deadline);
+  // The next frame from the daemon that is not a ping (pings are answered), whatever it is:
+  // events arrive this way, and replies to requests sent with send().
+  CallResult receive(Clock::time_point deadline);
+  std::uint32_t next_request_id() noexcept { return next_request_id_++; }
 
  private:
   enum class Io : std::uint8_t { ok, timeout, closed, bad_frame };

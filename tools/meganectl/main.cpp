@@ -4,12 +4,15 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "config.hpp"
+#include "meganectl/command_output.hpp"
 #include "meganectl/commands.hpp"
+#include "meganectl/event_output.hpp"
 #include "meganectl/exit_codes.hpp"
 #include "meganectl/timeout.hpp"
 
@@ -59,17 +62,41 @@ int main(int argc, char** argv) {
   bool json = false;
   status->add_flag("--json", json, "print the daemon's JSON as-is, on one line");
 
-  auto* restart = app.add_subcommand("restart", "Restart one cluster, or all of them one at a time");
+  auto* restart = app.add_subcommand("restart", "Restart one cluster, all of them one at a time, or a service");
   std::int64_t cluster_id = -1;
   bool all = false;
   bool no_wait = false;
+  std::string restart_service;
   auto* id_opt = restart->add_option("ID", cluster_id, "cluster id")->check(CLI::NonNegativeNumber);
   auto* all_opt = restart->add_flag("--all", all, "restart every cluster in id order, each back to ready first");
   auto* no_wait_opt = restart->add_flag("--no-wait", no_wait, "return once the restart began, not when ready");
+  auto* restart_service_opt = restart->add_option("--service", restart_service, "restart this service");
   id_opt->excludes(all_opt);
   no_wait_opt->excludes(all_opt);
+  restart_service_opt->excludes(id_opt)->excludes(all_opt);
 
   auto* shutdown = app.add_subcommand("shutdown", "Stop every cluster and the daemon");
+
+  auto* command = app.add_subcommand("command", "Send JSON data to a service or to clusters, print the answers");
+  std::string command_cluster;
+  std::uint64_t command_guild = 0;
+  std::string command_service;
+  CommandArgs command_args;
+  bool no_reply = false;
+  auto* cluster_opt = command->add_option("--cluster", command_cluster, "all, or a cluster id");
+  auto* guild_opt = command->add_option("--guild", command_guild, "the cluster that owns this guild id");
+  auto* service_opt = command->add_option("--service", command_service, "the service of this name");
+  cluster_opt->excludes(guild_opt)->excludes(service_opt);
+  guild_opt->excludes(service_opt);
+  command->add_flag("--no-reply", no_reply, "fire and forget: wait for nothing, print nothing");
+  command->add_flag("--json", command_args.json, "print the answers as JSON");
+  command->add_option("DATA", command_args.data, "the data: valid JSON, e.g. '{\"op\":\"PING\"}'")->required();
+
+  auto* events = app.add_subcommand("events", "Print the daemon's events as they happen, until interrupted");
+  bool events_json = false;
+  std::vector<std::string> kinds;
+  events->add_flag("--json", events_json, "one JSON object per line");
+  events->add_option("--kind", kinds, "only these kinds (repeat, or separate with commas)")->delimiter(',');
 
   try {
     app.parse(argc, argv);
@@ -77,8 +104,36 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);  // prints help, version or the error
     return code == 0 ? exit_code::ok : exit_code::usage;
   }
-  if (restart->parsed() && !all && cluster_id < 0) return usage_error("restart: give a cluster ID or --all");
+  if (restart->parsed() && !all && cluster_id < 0 && restart_service_opt->count() == 0) {
+    return usage_error("restart: give a cluster ID, --all or --service NAME");
+  }
   if (cluster_id > UINT32_MAX) return usage_error("restart: cluster ID out of range");
+  if (command->parsed()) {
+    if (cluster_opt->count() + guild_opt->count() + service_opt->count() != 1) {
+      return usage_error("command: give one of --cluster all|ID, --guild ID, --service NAME");
+    }
+    command_args.receptive = !no_reply;
+    if (service_opt->count() > 0) {
+      command_args.service = command_service;
+    } else if (guild_opt->count() > 0) {
+      command_args.target_kind = megane::proto::CommandTarget::guild;
+      command_args.target = command_guild;
+    } else {
+      const auto selector = parse_cluster_selector(command_cluster);
+      if (!selector) return usage_error("command: --cluster takes 'all' or a cluster id");
+      command_args.target_kind = selector->target_kind;
+      command_args.target = selector->target;
+    }
+  }
+  std::uint32_t event_mask = megane::proto::all_events;
+  if (!kinds.empty()) {
+    event_mask = 0;
+    for (const std::string& name : kinds) {
+      const auto kind = parse_event_kind(name);
+      if (!kind) return usage_error(fmt::format("events: unknown --kind '{}'; kinds: {}", name, event_kind_names()));
+      event_mask |= megane::proto::event_bit(*kind);
+    }
+  }
 
   CommonOptions options;
   options.timeout = restart->parsed() ? std::chrono::seconds(120) : std::chrono::seconds(10);
@@ -94,8 +149,11 @@ int main(int argc, char** argv) {
   if (status->parsed()) return status_command(options, json);
   if (restart->parsed()) {
     if (all) return restart_all_command(options);
+    if (restart_service_opt->count() > 0) return restart_service_command(options, restart_service, !no_wait);
     return restart_command(options, static_cast<std::uint32_t>(cluster_id), !no_wait);
   }
   if (shutdown->parsed()) return shutdown_command(options);
+  if (command->parsed()) return command_command(options, command_args);
+  if (events->parsed()) return events_command(options, events_json, event_mask);
   return usage_error("no command");
 }

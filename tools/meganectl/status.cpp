@@ -63,6 +63,24 @@ ClusterStatus cluster_of(od::value v) {
   return c;
 }
 
+ServiceStatus service_of(od::value v) {
+  ServiceStatus s;
+  for (auto field : v.get_object()) {
+    const std::string_view key = field.unescaped_key();
+    od::value value = field.value();
+    if (key == "name") s.name = string_of(value);
+    else if (key == "pid") s.pid = integer_of<std::int64_t>(value);
+    else if (key == "state") s.state = string_of(value);
+    else if (key == "restarts") s.restarts = integer_of<std::uint64_t>(value);
+    else if (key == "uptime_s") s.uptime_s = double(value.get_double());
+    else if (key == "generation") s.generation = integer_of<std::uint64_t>(value);
+    else if (key == "last_exit") {
+      if (!is_null(value)) s.last_exit = string_of(value);
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 std::variant<Status, std::string> parse_status(std::string_view json) {
@@ -80,6 +98,8 @@ std::variant<Status, std::string> parse_status(std::string_view json) {
       else if (key == "all_ready") s.all_ready = bool(value.get_bool());
       else if (key == "clusters") {
         for (auto item : value.get_array()) s.clusters.push_back(cluster_of(item.value()));
+      } else if (key == "services") {
+        for (auto item : value.get_array()) s.services.push_back(service_of(item.value()));
       }
     }
     return s;
@@ -98,6 +118,25 @@ std::variant<RestartReply, std::string> parse_restart_reply(std::string_view jso
       const std::string_view key = field.unescaped_key();
       od::value value = field.value();
       if (key == "id") r.id = integer_of<std::uint32_t>(value);
+      else if (key == "state") r.state = string_of(value);
+      else if (key == "pid") r.pid = integer_of<std::int64_t>(value);
+    }
+    return r;
+  } catch (const simdjson::simdjson_error& e) {
+    return std::string("the daemon's restart reply is not the expected JSON: ") + e.what();
+  }
+}
+
+std::variant<ServiceRestartReply, std::string> parse_service_restart_reply(std::string_view json) {
+  try {
+    od::parser parser;
+    const simdjson::padded_string padded(json);
+    od::document doc = parser.iterate(padded);
+    ServiceRestartReply r;
+    for (auto field : doc.get_object()) {
+      const std::string_view key = field.unescaped_key();
+      od::value value = field.value();
+      if (key == "service") r.service = string_of(value);
       else if (key == "state") r.state = string_of(value);
       else if (key == "pid") r.pid = integer_of<std::int64_t>(value);
     }

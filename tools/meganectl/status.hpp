@@ -1,4 +1,5 @@
-// The daemon's answers that meganectl reads: the `status` JSON and the `restart_cluster` JSON.
+// The daemon's answers that meganectl reads: the `status` JSON and the `restart_cluster` /
+// `restart_service` JSON.
 // Unknown fields are skipped (newer daemons may add some); missing ones keep their defaults.
 #pragma once
 
@@ -24,6 +25,16 @@ struct ClusterStatus {
   std::optional<double> next_start_in_s;  // while waiting to be restarted
 };
 
+struct ServiceStatus {
+  std::string name;
+  std::int64_t pid = 0;  // 0 when no process
+  std::string state;     // the same states as a cluster's
+  std::uint64_t restarts = 0;
+  double uptime_s = 0;
+  std::uint64_t generation = 0;
+  std::optional<std::string> last_exit;
+};
+
 struct DaemonInfo {
   std::int64_t pid = 0;
   std::string version;
@@ -37,6 +48,7 @@ struct Status {
   std::uint64_t shards_total = 0;
   bool all_ready = false;
   std::vector<ClusterStatus> clusters;
+  std::vector<ServiceStatus> services;  // absent in daemons without services: empty
 };
 
 struct RestartReply {
@@ -45,8 +57,15 @@ struct RestartReply {
   std::optional<std::int64_t> pid;  // if the daemon includes it
 };
 
+struct ServiceRestartReply {
+  std::string service;
+  std::string state;
+  std::optional<std::int64_t> pid;
+};
+
 // The error is a one-line description of what is wrong with the JSON.
 std::variant<Status, std::string> parse_status(std::string_view json);
 std::variant<RestartReply, std::string> parse_restart_reply(std::string_view json);
+std::variant<ServiceRestartReply, std::string> parse_service_restart_reply(std::string_view json);
 
 }  // namespace megane::ctl

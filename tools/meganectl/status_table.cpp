@@ -1,7 +1,6 @@
 #include "meganectl/status_table.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -9,24 +8,41 @@
 namespace megane::ctl {
 namespace {
 
-constexpr std::size_t column_count = 7;
-using Row = std::array<std::string, column_count>;
+using Row = std::vector<std::string>;
 
 // Aligned columns, two spaces apart; the last column is not padded (no trailing blanks).
+// Every row has the header's column count.
 std::string render(const std::vector<Row>& rows) {
-  std::array<std::size_t, column_count> width{};
+  std::vector<std::size_t> width(rows.empty() ? 0 : rows.front().size());
   for (const Row& row : rows) {
-    for (std::size_t i = 0; i < column_count; ++i) width[i] = std::max(width[i], row[i].size());
+    for (std::size_t i = 0; i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
   }
   std::string out;
   for (const Row& row : rows) {
-    for (std::size_t i = 0; i < column_count; ++i) {
+    for (std::size_t i = 0; i < width.size(); ++i) {
       out += row[i];
-      if (i + 1 < column_count) out.append(width[i] - row[i].size() + 2, ' ');
+      if (i + 1 < width.size()) out.append(width[i] - row[i].size() + 2, ' ');
     }
     out += '\n';
   }
   return out;
+}
+
+// The services table and its notes (last exits), in name order.
+void add_services(const Status& status, std::string& table, std::string& notes) {
+  std::vector<const ServiceStatus*> sorted;
+  for (const ServiceStatus& s : status.services) sorted.push_back(&s);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ServiceStatus* a, const ServiceStatus* b) { return a->name < b->name; });
+  std::vector<Row> rows;
+  rows.push_back({"NAME", "PID", "STATE", "RESTARTS", "UPTIME"});
+  for (const ServiceStatus* s : sorted) {
+    const bool running = s->pid > 0;
+    rows.push_back({s->name, running ? std::to_string(s->pid) : "-", s->state,
+                    std::to_string(s->restarts), running ? format_uptime(s->uptime_s) : "-"});
+    if (s->last_exit) notes += fmt::format("service {}: last exit: {}\n", s->name, *s->last_exit);
+  }
+  table = render(rows);
 }
 
 std::string seconds_short(double s) { return fmt::format("{:.1f}s", s); }
@@ -75,6 +91,12 @@ std::string format_summary(const Status& status) {
   std::string out = fmt::format("{}: {}/{} clusters ready, {} shards",
                                 status.bot.empty() ? "(unnamed bot)" : status.bot, ready,
                                 status.clusters.size(), status.shards_total);
+  if (!status.services.empty()) {
+    const auto services_ready =
+        std::count_if(status.services.begin(), status.services.end(),
+                      [](const ServiceStatus& s) { return s.state == "ready"; });
+    out += fmt::format(", {}/{} services ready", services_ready, status.services.size());
+  }
   if (!status.daemon.version.empty() || status.daemon.pid != 0) {
     out += fmt::format(" (meganed {}, pid {}, up {})",
                        status.daemon.version.empty() ? "?" : status.daemon.version,
@@ -108,8 +130,12 @@ std::string format_status(const Status& status) {
   }
 
   std::string out = format_summary(status) + "\n";
-  if (sorted.empty()) return out + "no clusters\n";
-  out += render(rows);
+  out += sorted.empty() ? std::string("no clusters\n") : render(rows);
+  if (!status.services.empty()) {
+    std::string services;
+    add_services(status, services, notes);
+    out += "\n" + services;
+  }
   if (!notes.empty()) out += "\n" + notes;
   return out;
 }

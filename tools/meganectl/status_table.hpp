@@ -1,5 +1,6 @@
-// Human output of `meganectl status`: a summary line, an aligned table, and one note per
-// cluster that has something to explain (last exit, pending restart). Pure, unit-tested.
+// Human output of `meganectl status`: a summary line, an aligned table of clusters (and one of
+// services, when the bot has any), and one note per cluster or service that has something to
+// explain (last exit, pending restart). Pure, unit-tested.
 #pragma once
 
 #include <cstddef>

@@ -44,10 +44,53 @@ enum class MessageType : std::uint16_t {
   restart_cluster = 0x0101, // request: RestartCluster -> reply: JSON text {"id","state"}
   stop_cluster = 0x0102,    // reserved for the rolling-restart issue
   shutdown = 0x0103,        // request (empty) -> reply (empty), then the daemon stops
+  restart_service = 0x0104, // request: RestartService -> reply: JSON text {"service","state","pid"}
 
-  // 0x02xx store, 0x03xx commands/broadcast, 0x04xx fetch, 0x05xx stats,
-  // 0x06xx identify, 0x07xx events: allocated by the issues that add them.
+  // 0x02xx store: requests from any role, answered by the daemon (store_messages.hpp)
+  store_get = 0x0200,
+  store_set = 0x0201,
+  store_delete = 0x0202,
+  store_increment = 0x0203,
+  store_compare_and_set = 0x0204,
+  store_expire = 0x0205,
+  store_keys = 0x0206,
+
+  // 0x03xx commands (command_messages.hpp). The daemon reads only the routing fields and
+  // forwards the data bytes untouched.
+  service_command = 0x0300,  // request: ServiceCommand -> reply: the service's data, or error
+  cluster_command = 0x0301,  // request: ClusterCommand -> reply: BroadcastReply
+  command_deliver = 0x0302,  // daemon -> target: CommandDeliver; the target answers with a
+                             // reply frame (flags reply, same id) of type command_result
+  command_result = 0x0303,   // target -> daemon reply: the data (or ErrorReply with flag error)
+
+  // 0x04xx fetch, 0x05xx stats, 0x06xx identify: allocated by the issues that add them.
+
+  // 0x07xx events (command_messages.hpp)
+  subscribe = 0x0700,        // request: Subscribe -> reply (empty)
+  event = 0x0701,            // daemon -> subscriber: Event
 };
+
+// Kinds of events (bit positions in Subscribe::mask).
+enum class EventKind : std::uint16_t {
+  cluster_spawned = 1,
+  cluster_ready = 2,
+  cluster_exited = 3,
+  cluster_quarantined = 4,
+  cluster_failed = 5,          // exited with the do-not-restart code
+  all_clusters_ready = 6,      // once per daemon start; a late subscriber gets it at once
+  service_spawned = 7,
+  service_ready = 8,
+  service_exited = 9,
+  service_quarantined = 10,
+  service_failed = 11,
+  stats_updated = 12,          // filled by the stats issue
+  shard = 13,                  // filled by the gateway issue
+};
+
+inline constexpr std::uint32_t event_bit(EventKind kind) noexcept {
+  return 1u << static_cast<std::uint16_t>(kind);
+}
+inline constexpr std::uint32_t all_events = 0xFFFF'FFFEu;
 
 // Who is speaking, declared in the hello.
 enum class Role : std::uint8_t {
@@ -68,10 +111,16 @@ enum class ErrorCode : std::uint16_t {
   busy = 8,               // e.g. a restart is already running
   timeout = 9,            // the deadline passed
   internal = 10,          // bug or system failure on the daemon
+  target_exited = 11,     // the process a request was forwarded to exited before answering
+  unavailable = 12,       // the target exists but is not connected (starting, restarting...)
+  rejected = 13,          // the target answered with an error (its message is passed on)
+  persistence = 14,       // the store could not make a write durable; nothing was acknowledged
+  limit = 15,             // a configured limit (connections per uid, output buffer) was hit
 };
 
 std::string_view to_string(MessageType type) noexcept;
 std::string_view to_string(Role role) noexcept;
 std::string_view to_string(ErrorCode code) noexcept;
+std::string_view to_string(EventKind kind) noexcept;
 
 }  // namespace megane::proto

@@ -4,15 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <string>
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-#include <spdlog/logger.h>
-
-#include <megane/sdk/ipc_client.hpp>
+#include <megane/sdk/worker.hpp>
 
 namespace megane {
 
@@ -27,58 +20,34 @@ struct ShardRange {
   bool contains(std::uint32_t shard) const noexcept { return shard >= first && shard < end(); }
 };
 
-// What megane::run hands to a worker's constructor. Pass it on to ClusterWorker unchanged.
-struct ClusterContext {
-  boost::asio::io_context* io = nullptr;
-  IpcClient* ipc = nullptr;
-  std::shared_ptr<spdlog::logger> logger;
+// What megane::run hands to a cluster worker's constructor. Pass it on to ClusterWorker
+// unchanged.
+struct ClusterContext : WorkerContext {
   std::uint32_t cluster_id = 0;
   ShardRange shards;
-  std::string bot;
-  std::function<void(int)> request_stop;  // see ClusterWorker::request_stop
 };
 
-class ClusterWorker {
+class ClusterWorker : public Worker {
  public:
   explicit ClusterWorker(ClusterContext context);
-  virtual ~ClusterWorker();
-  ClusterWorker(const ClusterWorker&) = delete;
-  ClusterWorker& operator=(const ClusterWorker&) = delete;
+  ~ClusterWorker() override;
 
-  // Starts the cluster: connect the shards, then report_ready(). It may return once things
-  // run (the process stays up until it is stopped) or keep running; when the process stops,
-  // a launch() still running is cancelled (its pending operation fails with
-  // operation_aborted) before shutdown() is called. An exception escaping launch() ends the
-  // process with exit code 1.
-  virtual boost::asio::awaitable<void> launch() = 0;
+  // Default: answers every command with the error "this cluster has no command handler".
+  boost::asio::awaitable<CommandResult> handle_command(const CommandRequest& request) override;
 
-  // Closes everything cleanly (gateway sessions, files). Called once, on SIGTERM/SIGINT or
-  // when the daemon goes away, and bounded by MEGANE_STOP_TIMEOUT_MS (default 10 s).
-  virtual boost::asio::awaitable<void> shutdown();
-
-  std::uint32_t cluster_id() const noexcept { return context_.cluster_id; }
-  const ShardRange& shards() const noexcept { return context_.shards; }
-  std::uint32_t first_shard() const noexcept { return context_.shards.first; }
-  std::uint32_t shard_count() const noexcept { return context_.shards.count; }
-  std::uint32_t total_shards() const noexcept { return context_.shards.total; }
-  const std::string& bot_name() const noexcept { return context_.bot; }
-
-  boost::asio::io_context& io() const noexcept { return *context_.io; }
-  IpcClient& ipc() const noexcept { return *context_.ipc; }
-  spdlog::logger& logger() const noexcept { return *context_.logger; }
+  std::uint32_t cluster_id() const noexcept { return cluster_id_; }
+  const ShardRange& shards() const noexcept { return shards_; }
+  std::uint32_t first_shard() const noexcept { return shards_.first; }
+  std::uint32_t shard_count() const noexcept { return shards_.count; }
+  std::uint32_t total_shards() const noexcept { return shards_.total; }
 
   // Tells meganed this cluster is ready (all its shards are). The daemon counts the cluster
   // ready only from now on. Only the first call sends anything.
   void report_ready();
-  bool ready_reported() const noexcept { return ready_reported_; }
-
-  // Asks the SDK to stop the process: launch() is cancelled, shutdown() runs, and the process
-  // exits with `exit_code` (megane::do_not_restart to keep meganed from restarting it).
-  void request_stop(int exit_code = 0);
 
  private:
-  ClusterContext context_;
-  bool ready_reported_ = false;
+  std::uint32_t cluster_id_;
+  ShardRange shards_;
 };
 
 }  // namespace megane

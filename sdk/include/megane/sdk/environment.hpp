@@ -51,4 +51,8 @@ EnvironmentResult parse_environment(const EnvironmentVariables& vars);
 // parse_environment() over this process's environment.
 EnvironmentResult read_environment();
 
+// Why a program written as a worker of role `expected` (cluster or service) cannot run with
+// this environment (meganed started it as the other kind), or nullopt when the roles match.
+std::optional<std::string> role_mismatch(const Environment& env, proto::Role expected);
+
 }  // namespace megane

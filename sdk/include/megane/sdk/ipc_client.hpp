@@ -86,6 +86,10 @@ class IpcClient {
   // Queues one frame (request id 0, no flags). False when not connected or the write queue
   // is over its bound (the frame is dropped and a warning logged).
   bool send(proto::MessageType type, proto::ByteView payload = {});
+  // Queues the answer to a request the daemon sent (flag reply, its request id); with
+  // `error`, the payload is an encoded ErrorReply. False as for send().
+  bool send_reply(proto::MessageType type, std::uint32_t request_id, proto::ByteView payload,
+                  bool error = false);
 
   // Sends a request and waits for the reply with the same id, at most `timeout`. A reply
   // arriving after the deadline is dropped with a debug log. The payload is taken by value
@@ -95,6 +99,8 @@ class IpcClient {
 
   // Frames the client does not handle itself (not ping, not a reply). Without a handler they
   // are logged at debug and dropped: newer daemons may send types this SDK does not know.
+  // megane::run installs the handler that delivers commands and events to the worker, so a
+  // worker must not replace it.
   void on_message(MessageHandler handler);
   // Called once when the daemon closes the connection or breaks the protocol; not called
   // after close(). There is one handler: megane::run installs the one that stops the

@@ -1,0 +1,44 @@
+#include "event_hub.hpp"
+
+#include <chrono>
+
+#include <megane/proto/command_messages.hpp>
+
+namespace megane::daemon {
+namespace {
+
+std::uint64_t unix_ms_now() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+}  // namespace
+
+void EventHub::subscribe(Connection& conn, std::uint32_t mask) {
+  subscribers_[conn.id()] = Subscriber{conn.weak_from_this(), mask};
+  if (all_ready_ && (mask & proto::event_bit(proto::EventKind::all_clusters_ready)))
+    deliver(conn, proto::EventKind::all_clusters_ready, all_ready_->first, all_ready_->second);
+}
+
+void EventHub::publish(proto::EventKind kind, const std::string& json) {
+  const std::uint64_t now = unix_ms_now();
+  if (kind == proto::EventKind::all_clusters_ready) all_ready_.emplace(now, json);
+  const std::uint32_t bit = proto::event_bit(kind);
+  for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+    auto conn = it->second.conn.lock();
+    if (!conn || !conn->open()) {
+      it = subscribers_.erase(it);
+      continue;
+    }
+    if (it->second.mask & bit) deliver(*conn, kind, now, json);
+    ++it;
+  }
+}
+
+void EventHub::deliver(Connection& conn, proto::EventKind kind, std::uint64_t unix_ms, const std::string& json) {
+  const auto payload = proto::encode(proto::Event{kind, unix_ms, json});
+  conn.send(proto::MessageType::event, 0, 0, payload);
+}
+
+}  // namespace megane::daemon

@@ -1,0 +1,99 @@
+// Payloads of commands (0x03xx), events (0x07xx) and service control. Data fields are opaque
+// bytes to the daemon (JSON text by convention of the SDK): it never parses them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <megane/proto/frame.hpp>
+#include <megane/proto/protocol.hpp>
+
+namespace megane::proto {
+
+// Any role -> daemon, to one service. With receptive = 0 send it with request id 0: no reply.
+struct ServiceCommand {
+  std::string service;
+  bool receptive = true;
+  std::uint32_t timeout_ms = 0;  // 0 = the daemon's ipc.request_timeout
+  std::string data;
+};
+
+enum class CommandTarget : std::uint8_t {
+  all = 0,      // every cluster
+  cluster = 1,  // target = cluster id
+  guild = 2,    // target = guild id: the cluster owning (id >> 22) % total_shards
+};
+
+// Any role -> daemon, to clusters.
+struct ClusterCommand {
+  CommandTarget target_kind = CommandTarget::all;
+  std::uint64_t target = 0;
+  bool receptive = true;
+  std::uint32_t timeout_ms = 0;
+  std::string data;
+};
+
+// Daemon -> the target process. The target answers (if request id != 0) with a command_result
+// reply: the data, or an ErrorReply with FrameFlags::error.
+struct CommandDeliver {
+  Role origin_role = Role::control;
+  std::uint32_t origin_cluster = 0;  // origin_role cluster
+  std::string origin_service;        // origin_role service
+  bool receptive = true;
+  std::string data;
+};
+
+enum class TargetStatus : std::uint8_t {
+  ok = 0,
+  error = 1,        // the target answered with an error; text = its message
+  timeout = 2,      // no answer before the deadline
+  unavailable = 3,  // not connected (starting, restarting, quarantined...)
+  exited = 4,       // the process exited before answering
+};
+
+struct TargetResult {
+  std::uint32_t cluster_id = 0;
+  TargetStatus status = TargetStatus::ok;
+  std::string data;  // the answer, or the error text
+};
+
+// Reply to ClusterCommand: one entry per target, in cluster id order.
+struct BroadcastReply {
+  std::vector<TargetResult> results;
+};
+
+struct Subscribe {
+  std::uint32_t mask = all_events;  // event_bit(kind) | ...
+};
+
+struct Event {
+  EventKind kind = EventKind::cluster_spawned;
+  std::uint64_t unix_ms = 0;
+  std::string json;  // {"type": "...", ...} see docs/protocol.md#events
+};
+
+struct RestartService {
+  std::string service;
+  bool wait_ready = false;
+};
+
+Bytes encode(const ServiceCommand& m);
+Bytes encode(const ClusterCommand& m);
+Bytes encode(const CommandDeliver& m);
+Bytes encode(const BroadcastReply& m);
+Bytes encode(const Subscribe& m);
+Bytes encode(const Event& m);
+Bytes encode(const RestartService& m);
+
+bool decode(ByteView in, ServiceCommand& out) noexcept;
+bool decode(ByteView in, ClusterCommand& out) noexcept;
+bool decode(ByteView in, CommandDeliver& out) noexcept;
+bool decode(ByteView in, BroadcastReply& out) noexcept;
+bool decode(ByteView in, Subscribe& out) noexcept;
+bool decode(ByteView in, Event& out) noexcept;
+bool decode(ByteView in, RestartService& out) noexcept;
+
+std::string_view to_string(TargetStatus status) noexcept;
+
+}  // namespace megane::proto

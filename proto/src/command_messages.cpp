@@ -1,0 +1,143 @@
+#include <megane/proto/command_messages.hpp>
+
+#include <megane/proto/wire.hpp>
+
+namespace megane::proto {
+namespace {
+
+bool read_bool(Reader& r, bool& out) noexcept {
+  const std::uint8_t v = r.u8();
+  out = v != 0;
+  return v <= 1;
+}
+
+}  // namespace
+
+Bytes encode(const ServiceCommand& m) {
+  Writer w;
+  w.str(m.service).u8(m.receptive ? 1 : 0).u32(m.timeout_ms).str(m.data);
+  return w.take();
+}
+
+bool decode(ByteView in, ServiceCommand& out) noexcept {
+  Reader r(in);
+  out.service = r.str();
+  const bool ok = read_bool(r, out.receptive);
+  out.timeout_ms = r.u32();
+  out.data = r.str();
+  return ok && r.done();
+}
+
+Bytes encode(const ClusterCommand& m) {
+  Writer w;
+  w.u8(static_cast<std::uint8_t>(m.target_kind)).u64(m.target).u8(m.receptive ? 1 : 0);
+  w.u32(m.timeout_ms).str(m.data);
+  return w.take();
+}
+
+bool decode(ByteView in, ClusterCommand& out) noexcept {
+  Reader r(in);
+  const std::uint8_t kind = r.u8();
+  out.target_kind = static_cast<CommandTarget>(kind);
+  out.target = r.u64();
+  const bool ok = read_bool(r, out.receptive);
+  out.timeout_ms = r.u32();
+  out.data = r.str();
+  return ok && kind <= static_cast<std::uint8_t>(CommandTarget::guild) && r.done();
+}
+
+Bytes encode(const CommandDeliver& m) {
+  Writer w;
+  w.u8(static_cast<std::uint8_t>(m.origin_role)).u32(m.origin_cluster).str(m.origin_service);
+  w.u8(m.receptive ? 1 : 0).str(m.data);
+  return w.take();
+}
+
+bool decode(ByteView in, CommandDeliver& out) noexcept {
+  Reader r(in);
+  const std::uint8_t role = r.u8();
+  out.origin_role = static_cast<Role>(role);
+  out.origin_cluster = r.u32();
+  out.origin_service = r.str();
+  const bool ok = read_bool(r, out.receptive);
+  out.data = r.str();
+  return ok && role <= static_cast<std::uint8_t>(Role::service) && r.done();
+}
+
+Bytes encode(const BroadcastReply& m) {
+  Writer w;
+  w.u32(static_cast<std::uint32_t>(m.results.size()));
+  for (const auto& t : m.results) w.u32(t.cluster_id).u8(static_cast<std::uint8_t>(t.status)).str(t.data);
+  return w.take();
+}
+
+bool decode(ByteView in, BroadcastReply& out) noexcept {
+  Reader r(in);
+  const std::uint32_t n = r.u32();
+  out.results.clear();
+  // Each entry takes at least 9 bytes: a count larger than the payload allows is malformed.
+  if (!r.ok() || n > in.size() / 9) return false;
+  out.results.reserve(n);
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    TargetResult t;
+    t.cluster_id = r.u32();
+    const std::uint8_t st = r.u8();
+    if (st > static_cast<std::uint8_t>(TargetStatus::exited)) return false;
+    t.status = static_cast<TargetStatus>(st);
+    t.data = r.str();
+    out.results.push_back(std::move(t));
+  }
+  return r.done();
+}
+
+Bytes encode(const Subscribe& m) {
+  Writer w;
+  w.u32(m.mask);
+  return w.take();
+}
+
+bool decode(ByteView in, Subscribe& out) noexcept {
+  Reader r(in);
+  out.mask = r.u32();
+  return r.done();
+}
+
+Bytes encode(const Event& m) {
+  Writer w;
+  w.u16(static_cast<std::uint16_t>(m.kind)).u64(m.unix_ms).str(m.json);
+  return w.take();
+}
+
+bool decode(ByteView in, Event& out) noexcept {
+  Reader r(in);
+  out.kind = static_cast<EventKind>(r.u16());
+  out.unix_ms = r.u64();
+  out.json = r.str();
+  return r.done();
+}
+
+Bytes encode(const RestartService& m) {
+  Writer w;
+  w.str(m.service).u8(m.wait_ready ? 1 : 0);
+  return w.take();
+}
+
+bool decode(ByteView in, RestartService& out) noexcept {
+  Reader r(in);
+  out.service = r.str();
+  const bool ok = read_bool(r, out.wait_ready);
+  return ok && r.done();
+}
+
+std::string_view to_string(TargetStatus status) noexcept {
+  switch (status) {
+    case TargetStatus::ok: return "ok";
+    case TargetStatus::error: return "error";
+    case TargetStatus::timeout: return "timed out";
+    case TargetStatus::unavailable: return "unavailable";
+    case TargetStatus::exited: return "target exited";
+  }
+  return "?";
+}
+
+}  // namespace megane::proto

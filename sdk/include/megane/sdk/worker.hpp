@@ -1,0 +1,95 @@
+// What cluster and service workers have in common: the loop, the IPC connection, the logger,
+// readiness, commands in both directions and the daemon's events. A bot derives from
+// megane::ClusterWorker or megane::ServiceWorker, never from Worker directly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <spdlog/logger.h>
+
+#include <megane/proto/protocol.hpp>
+#include <megane/sdk/commands.hpp>
+#include <megane/sdk/ipc_client.hpp>
+
+namespace megane {
+
+// The part of ClusterContext / ServiceContext that every worker gets from megane::run.
+struct WorkerContext {
+  boost::asio::io_context* io = nullptr;
+  IpcClient* ipc = nullptr;
+  std::shared_ptr<spdlog::logger> logger;
+  std::string bot;
+  std::function<void(int)> request_stop;  // see Worker::request_stop
+};
+
+class Worker {
+ public:
+  explicit Worker(WorkerContext context);
+  virtual ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Starts the worker, then tells meganed it is ready (ClusterWorker::report_ready,
+  // ServiceWorker::send_ready). It may return once things run (the process stays up until it
+  // is stopped) or keep running; when the process stops, a launch() still running is
+  // cancelled (its pending operation fails with operation_aborted) before shutdown() is
+  // called. An exception escaping launch() ends the process with exit code 1.
+  virtual boost::asio::awaitable<void> launch() = 0;
+
+  // Closes everything cleanly. Called once, on SIGTERM/SIGINT or when the daemon goes away,
+  // and bounded by MEGANE_STOP_TIMEOUT_MS (default 10 s).
+  virtual boost::asio::awaitable<void> shutdown();
+
+  // Answers a command another process sent to this one. Runs on the worker's loop, possibly
+  // before launch() finished; several may run at once (each is its own coroutine). When the
+  // awaitable completes, the SDK sends the result if the sender waits for one; an exception
+  // escaping it is logged and becomes an error answer with the exception's text. Handlers
+  // still running when the process stops are cancelled.
+  virtual boost::asio::awaitable<CommandResult> handle_command(const CommandRequest& request) = 0;
+
+  // Events from meganed (docs/protocol.md#events), for the kinds in event_mask() plus
+  // all_clusters_ready, which the SDK always subscribes to. on_event is called for every
+  // event; all_clusters_ready() additionally for that one (once per daemon start, at once
+  // if it already happened when this process subscribed).
+  virtual void on_event(proto::EventKind kind, std::string_view json);
+  virtual void all_clusters_ready();
+  // Extra event kinds to subscribe to at start: proto::event_bit(kind) | ... Default none.
+  virtual std::uint32_t event_mask() const;
+
+  // Sends `data` to the service `service`. Receptive (the default): completes with its
+  // answer or why there is none; never waits longer than options.timeout plus
+  // command_deadline_margin. Not receptive: completes once the frame is queued.
+  boost::asio::awaitable<CommandReply> send_service_command(std::string service, std::string data,
+                                                            CommandOptions options = {});
+  // Sends `data` to the clusters `target` picks; one result per cluster, in id order.
+  boost::asio::awaitable<ClusterCommandReply> send_cluster_command(Target target, std::string data,
+                                                                   CommandOptions options = {});
+
+  const std::string& bot_name() const noexcept { return context_.bot; }
+  boost::asio::io_context& io() const noexcept { return *context_.io; }
+  IpcClient& ipc() const noexcept { return *context_.ipc; }
+  spdlog::logger& logger() const noexcept { return *context_.logger; }
+
+  bool ready_reported() const noexcept { return ready_reported_; }
+
+  // Asks the SDK to stop the process: launch() is cancelled, shutdown() runs, and the process
+  // exits with `exit_code` (megane::do_not_restart to keep meganed from restarting it).
+  void request_stop(int exit_code = 0);
+
+ protected:
+  // Sends `ready` the first time; later calls do nothing. `what` ends the log line
+  // ("reported ready (4 shards)").
+  void mark_ready(std::string_view what);
+
+ private:
+  WorkerContext context_;
+  bool ready_reported_ = false;
+};
+
+}  // namespace megane

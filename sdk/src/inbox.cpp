@@ -1,0 +1,180 @@
+#include "inbox.hpp"
+
+#include <exception>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/system_error.hpp>
+#include <spdlog/spdlog.h>
+
+#include <megane/proto/command_messages.hpp>
+
+namespace megane::detail {
+namespace {
+
+namespace asio = boost::asio;
+using proto::MessageType;
+
+constexpr std::chrono::milliseconds subscribe_timeout{10'000};
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+proto::ByteView bytes_of(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+}  // namespace
+
+Inbox::Inbox(Worker& worker, IpcClient& ipc, asio::io_context& io,
+             std::shared_ptr<spdlog::logger> logger)
+    : worker_(worker), ipc_(ipc), io_(io), logger_(std::move(logger)) {}
+
+void Inbox::dispatch(const proto::FrameHeader& header, proto::ByteView payload) {
+  if (header.type == MessageType::command_deliver) {
+    deliver(header, payload);
+  } else if (header.type == MessageType::event) {
+    event(payload);
+  } else {
+    // Newer daemons may send types this SDK does not know: not an error.
+    logger_->debug("ignoring IPC frame of type {:#06x} ({})", static_cast<unsigned>(header.type),
+                   proto::to_string(header.type));
+  }
+}
+
+void Inbox::deliver(const proto::FrameHeader& header, proto::ByteView payload) {
+  proto::CommandDeliver d;
+  if (!proto::decode(payload, d)) {
+    logger_->warn("meganed delivered an undecodable command ({} bytes); dropped", payload.size());
+    if (header.request_id != 0) {
+      ipc_.send_reply(MessageType::command_result, header.request_id,
+                      proto::encode(proto::ErrorReply{proto::ErrorCode::malformed,
+                                                      "the command_deliver payload does not decode"}),
+                      /*error=*/true);
+    }
+    return;
+  }
+  if (stopping_) return;  // the connection closes soon; the sender sees target_exited
+  CommandRequest request;
+  request.origin_role = d.origin_role;
+  request.origin_cluster = d.origin_cluster;
+  request.origin_service = std::move(d.origin_service);
+  request.receptive = d.receptive && header.request_id != 0;
+  request.data = JsonText(std::move(d.data));
+
+  const std::uint64_t key = next_key_++;
+  asio::cancellation_signal& signal = running_[key];
+  // Started inline when we are on the loop (we are): handlers start in arrival order, which
+  // keeps one sender's fire-and-forget commands in order up to their first suspension.
+  asio::co_spawn(io_, handle(header.request_id, std::move(request)),
+                 asio::bind_cancellation_slot(signal.slot(), [this, key](std::exception_ptr e) {
+                   if (e) logger_->error("command handler failed: {}", describe(e));
+                   // The signal is still referenced while co_spawn unwinds: erase it later.
+                   asio::post(io_, [this, key] { running_.erase(key); });
+                 }));
+}
+
+asio::awaitable<void> Inbox::handle(std::uint32_t request_id, CommandRequest request) {
+  std::optional<CommandResult> result;
+  try {
+    result = co_await worker_.handle_command(request);
+  } catch (const boost::system::system_error& e) {
+    if (stopping_ && e.code() == asio::error::operation_aborted) co_return;  // cancelled by stop
+    logger_->error("handle_command() threw on a command from {}: {}", request.origin(), e.what());
+    result = CommandResult::error(e.what());
+  } catch (const std::exception& e) {
+    logger_->error("handle_command() threw on a command from {}: {}", request.origin(), e.what());
+    result = CommandResult::error(e.what());
+  } catch (...) {
+    logger_->error("handle_command() threw a non-exception on a command from {}", request.origin());
+    result = CommandResult::error("the command handler failed");
+  }
+  answer(request_id, request, *result);
+}
+
+void Inbox::answer(std::uint32_t request_id, const CommandRequest& request,
+                   const CommandResult& result) {
+  if (request_id == 0) {
+    // Nobody waits for this result: an error would vanish without this line.
+    if (result.is_error()) {
+      logger_->warn("command from {} failed (fire-and-forget, so only logged): {}", request.origin(),
+                    result.text());
+    }
+    return;
+  }
+  bool sent = false;
+  if (result.is_error()) {
+    sent = ipc_.send_reply(MessageType::command_result, request_id,
+                           proto::encode(proto::ErrorReply{proto::ErrorCode::rejected, result.text()}),
+                           /*error=*/true);
+  } else {
+    sent = ipc_.send_reply(MessageType::command_result, request_id, bytes_of(result.text()));
+  }
+  if (!sent && ipc_.connected()) {
+    // Over the frame limit or a full write queue (logged by the client): say so instead of
+    // letting the sender wait for its deadline.
+    ipc_.send_reply(MessageType::command_result, request_id,
+                    proto::encode(proto::ErrorReply{proto::ErrorCode::rejected,
+                                                    "the answer could not be sent (too large?)"}),
+                    /*error=*/true);
+  }
+}
+
+void Inbox::event(proto::ByteView payload) {
+  proto::Event e;
+  if (!proto::decode(payload, e)) {
+    logger_->warn("meganed sent an undecodable event ({} bytes); dropped", payload.size());
+    return;
+  }
+  // Each callback on its own: one that throws must not hide the event from the other.
+  auto guarded = [&](const char* what, auto&& call) {
+    try {
+      call();
+    } catch (const std::exception& ex) {
+      logger_->error("{} threw on event {}: {}", what, proto::to_string(e.kind), ex.what());
+    }
+  };
+  if (e.kind == proto::EventKind::all_clusters_ready) {
+    guarded("all_clusters_ready()", [&] { worker_.all_clusters_ready(); });
+  }
+  guarded("on_event()", [&] { worker_.on_event(e.kind, e.json); });
+}
+
+void Inbox::subscribe() {
+  const std::uint32_t mask =
+      proto::event_bit(proto::EventKind::all_clusters_ready) | worker_.event_mask();
+  asio::co_spawn(io_, request_events(mask), [log = logger_](std::exception_ptr e) {
+    if (e) log->error("subscribing to events failed: {}", describe(e));
+  });
+}
+
+asio::awaitable<void> Inbox::request_events(std::uint32_t mask) {
+  const Reply r = co_await ipc_.request(MessageType::subscribe, proto::encode(proto::Subscribe{mask}),
+                                        subscribe_timeout);
+  if (r.ok()) {
+    logger_->debug("subscribed to events (mask {:#x})", mask);
+  } else if (!stopping_ && ipc_.connected()) {
+    logger_->warn("cannot subscribe to meganed's events ({}): all_clusters_ready() and on_event() "
+                  "will not be called",
+                  r.status == IpcStatus::rejected ? r.error.message
+                                                  : std::string(to_string(r.status)));
+  }
+}
+
+void Inbox::cancel_all() {
+  stopping_ = true;
+  for (auto& [key, signal] : running_) signal.emit(asio::cancellation_type::terminal);
+}
+
+}  // namespace megane::detail
