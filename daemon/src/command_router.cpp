@@ -83,6 +83,8 @@ void CommandRouter::service_command(Connection& origin, const proto::FrameView& 
   d.data = std::move(cmd.data);
   if (!receptive) {
     target->send(MessageType::command_deliver, 0, 0, proto::encode(d));
+    // Fire-and-forget sent with a request id: acknowledge the hand-over so nobody waits.
+    if (rid != 0) origin.reply(MessageType::service_command, rid, {});
     return;
   }
   auto agg = std::make_shared<Aggregate>(io_);
@@ -134,6 +136,7 @@ void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& 
     const auto payload = proto::encode(d);
     for (Child* t : targets)
       if (Connection* conn = connection_of(*t)) conn->send(MessageType::command_deliver, 0, 0, payload);
+    if (rid != 0) origin.reply(MessageType::cluster_command, rid, proto::encode(proto::BroadcastReply{}));
     return;
   }
   auto agg = std::make_shared<Aggregate>(io_);

@@ -1,5 +1,8 @@
 #include "connection.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -83,19 +86,33 @@ asio::awaitable<void> Connection::read_loop() {
 
 asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
+  std::vector<proto::Bytes> batch;
+  std::vector<asio::const_buffer> buffers;
   for (;;) {
     while (!out_.empty()) {
-      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_.front()), as_tuple(use_awaitable));
+      // Everything queued goes out in one gathered write: under load that is one syscall for
+      // many replies instead of one each.
+      batch.clear();
+      buffers.clear();
+      while (!out_.empty() && batch.size() < 256) {
+        batch.push_back(std::move(out_.front()));
+        out_.pop_front();
+        buffers.emplace_back(batch.back().data(), batch.back().size());
+      }
+      std::size_t bytes = 0;
+      for (const auto& b : batch) bytes += b.size();
+      auto [ec, n] = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
+      out_bytes_ -= std::min(out_bytes_, bytes);
       if (ec) {
         out_.clear();
         close_now(ec.message());
         co_return;
       }
-      out_bytes_ -= out_.front().size();
-      out_.pop_front();
     }
     if (closing_) break;
+    writer_waiting_ = true;
     auto [ec] = co_await wake_writer_.async_wait(as_tuple(use_awaitable));
+    writer_waiting_ = false;
     (void)ec;  // cancelled = there is something to write (or we are closing)
   }
   boost::system::error_code ignored;
@@ -121,7 +138,7 @@ void Connection::send(proto::MessageType type, std::uint16_t flags, std::uint32_
     close_now("output buffer limit reached (peer not reading)");
     return;
   }
-  wake_writer_.cancel();
+  if (writer_waiting_) wake_writer_.cancel();
 }
 
 void Connection::reply(proto::MessageType type, std::uint32_t request_id, proto::ByteView payload) {

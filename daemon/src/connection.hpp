@@ -77,6 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t max_output_bytes_;
   boost::asio::steady_timer wake_writer_;
   boost::asio::steady_timer handshake_timer_;
+  bool writer_waiting_ = false;  // parked on wake_writer_: a send must wake it
   bool closing_ = false;
   bool finished_ = false;
 };

@@ -1,0 +1,236 @@
+#include <megane/sdk/store.hpp>
+
+#include <charconv>
+#include <utility>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <megane/sdk/worker.hpp>
+
+namespace megane {
+
+namespace asio = boost::asio;
+using proto::MessageType;
+
+namespace {
+
+template <class T>
+using Op = asio::awaitable<StoreResult<T>>;
+
+std::uint64_t ttl_ms(std::chrono::milliseconds ttl) noexcept {
+  return ttl.count() > 0 ? static_cast<std::uint64_t>(ttl.count()) : 0;
+}
+
+template <class T>
+StoreResult<T> failed(StoreStatus status, std::string message) {
+  StoreResult<T> r;
+  r.status = status;
+  r.message = std::move(message);
+  return r;
+}
+
+template <class T>
+StoreResult<T> failed(const Reply& reply, MessageType op) {
+  return failed<T>(detail::store_status_of(reply, op),
+                   reply.error.message.empty() ? fmt::format("{}: {}", proto::to_string(op), to_string(reply.status))
+                                               : reply.error.message);
+}
+
+template <class T>
+StoreResult<T> undecodable(MessageType op) {
+  return failed<T>(StoreStatus::failed, fmt::format("meganed sent an undecodable reply to {}", proto::to_string(op)));
+}
+
+template <class T>
+StoreResult<T> success(T value) {
+  StoreResult<T> r;
+  r.value = std::move(value);
+  return r;
+}
+
+// Every op is a free coroutine taking everything by value: the Store handle that started it
+// may be a temporary that is gone by the time the coroutine runs.
+Op<std::optional<std::string>> get_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
+  const Reply reply = co_await ipc->request(MessageType::store_get, proto::encode(proto::StoreGet{std::move(key)}), timeout);
+  if (!reply.ok()) co_return failed<std::optional<std::string>>(reply, MessageType::store_get);
+  proto::StoreValue v;
+  if (!proto::decode(reply.payload, v)) co_return undecodable<std::optional<std::string>>(MessageType::store_get);
+  co_return success<std::optional<std::string>>(v.found ? std::optional<std::string>(std::move(v.value)) : std::nullopt);
+}
+
+// The ops answered with StoreApplied.
+Op<bool> applied_op(IpcClient* ipc, std::chrono::milliseconds timeout, MessageType type, proto::Bytes payload) {
+  const Reply reply = co_await ipc->request(type, std::move(payload), timeout);
+  if (!reply.ok()) co_return failed<bool>(reply, type);
+  proto::StoreApplied a;
+  if (!proto::decode(reply.payload, a)) co_return undecodable<bool>(type);
+  co_return success(a.applied);
+}
+
+Op<std::int64_t> increment_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key, std::int64_t delta) {
+  const Reply reply = co_await ipc->request(MessageType::store_increment,
+                                            proto::encode(proto::StoreIncrement{std::move(key), delta}), timeout);
+  if (!reply.ok()) co_return failed<std::int64_t>(reply, MessageType::store_increment);
+  proto::StoreInteger v;
+  if (!proto::decode(reply.payload, v)) co_return undecodable<std::int64_t>(MessageType::store_increment);
+  co_return success(v.value);
+}
+
+Op<KeyPage> keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string prefix, std::string cursor,
+                    std::uint32_t count) {
+  const Reply reply = co_await ipc->request(
+      MessageType::store_keys, proto::encode(proto::StoreKeys{std::move(prefix), std::move(cursor), count}), timeout);
+  if (!reply.ok()) co_return failed<KeyPage>(reply, MessageType::store_keys);
+  proto::StoreKeyPage page;
+  if (!proto::decode(reply.payload, page)) co_return undecodable<KeyPage>(MessageType::store_keys);
+  co_return success(KeyPage{std::move(page.keys), std::move(page.next_cursor)});
+}
+
+Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string prefix,
+                                         std::uint32_t page_size) {
+  std::vector<std::string> all;
+  std::string cursor;
+  do {
+    StoreResult<KeyPage> page = co_await keys_op(ipc, timeout, prefix, std::move(cursor), page_size);
+    if (!page.ok()) co_return failed<std::vector<std::string>>(page.status, std::move(page.message));
+    all.insert(all.end(), std::make_move_iterator(page.value.keys.begin()),
+               std::make_move_iterator(page.value.keys.end()));
+    cursor = std::move(page.value.next_cursor);
+  } while (!cursor.empty());
+  co_return success(std::move(all));
+}
+
+Op<std::optional<JsonText>> get_json_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
+  StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, std::move(key));
+  if (!r.ok()) co_return failed<std::optional<JsonText>>(r.status, std::move(r.message));
+  if (!r.value) co_return success<std::optional<JsonText>>(std::nullopt);
+  co_return success<std::optional<JsonText>>(JsonText(std::move(*r.value)));
+}
+
+Op<std::optional<std::int64_t>> get_int_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
+  StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, key);
+  if (!r.ok()) co_return failed<std::optional<std::int64_t>>(r.status, std::move(r.message));
+  if (!r.value) co_return success<std::optional<std::int64_t>>(std::nullopt);
+  const auto n = detail::parse_store_integer(*r.value);
+  if (!n) co_return failed<std::optional<std::int64_t>>(StoreStatus::not_integer,
+                                                        fmt::format("the value of '{}' is not an integer", key));
+  co_return success<std::optional<std::int64_t>>(*n);
+}
+
+template <class T>
+Op<T> ready(StoreResult<T> result) {
+  co_return result;
+}
+
+}  // namespace
+
+std::string_view to_string(StoreStatus status) noexcept {
+  switch (status) {
+    case StoreStatus::ok: return "ok";
+    case StoreStatus::not_integer: return "not an integer";
+    case StoreStatus::overflow: return "overflow";
+    case StoreStatus::invalid_json: return "invalid JSON";
+    case StoreStatus::persistence: return "not persisted";
+    case StoreStatus::timeout: return "timed out";
+    case StoreStatus::disconnected: return "disconnected";
+    case StoreStatus::cancelled: return "cancelled";
+    case StoreStatus::failed: return "failed";
+  }
+  return "unknown";
+}
+
+Store::Op<std::optional<std::string>> Store::get(std::string key) const {
+  return get_op(ipc_, timeout_, std::move(key));
+}
+
+Store::Op<bool> Store::set(std::string key, std::string value, SetOptions options) const {
+  return applied_op(ipc_, timeout_, MessageType::store_set,
+                    proto::encode(proto::StoreSet{std::move(key), std::move(value), ttl_ms(options.ttl), options.condition}));
+}
+
+Store::Op<bool> Store::del(std::string key) const {
+  return applied_op(ipc_, timeout_, MessageType::store_delete, proto::encode(proto::StoreDelete{std::move(key)}));
+}
+
+Store::Op<std::int64_t> Store::increment(std::string key, std::int64_t delta) const {
+  return increment_op(ipc_, timeout_, std::move(key), delta);
+}
+
+Store::Op<bool> Store::compare_and_set(std::string key, std::optional<std::string> expected, std::string value,
+                                       std::chrono::milliseconds ttl) const {
+  return applied_op(ipc_, timeout_, MessageType::store_compare_and_set,
+                    proto::encode(proto::StoreCompareAndSet{std::move(key), std::move(expected), std::move(value), ttl_ms(ttl)}));
+}
+
+Store::Op<bool> Store::expire(std::string key, std::chrono::milliseconds ttl) const {
+  return applied_op(ipc_, timeout_, MessageType::store_expire, proto::encode(proto::StoreExpire{std::move(key), ttl_ms(ttl)}));
+}
+
+Store::Op<KeyPage> Store::keys(std::string prefix, std::string cursor, std::uint32_t count) const {
+  return keys_op(ipc_, timeout_, std::move(prefix), std::move(cursor), count);
+}
+
+Store::Op<std::vector<std::string>> Store::all_keys(std::string prefix, std::uint32_t page_size) const {
+  return all_keys_op(ipc_, timeout_, std::move(prefix), page_size);
+}
+
+Store::Op<bool> Store::set_json(std::string key, std::string json_text, SetOptions options) const {
+  simdjson::dom::parser parser;
+  const auto error = parser.parse(json_text).error();
+  if (error != simdjson::SUCCESS) {
+    return ready(failed<bool>(StoreStatus::invalid_json,
+                              fmt::format("not setting '{}': the value is not valid JSON ({})", key,
+                                          simdjson::error_message(error))));
+  }
+  return set(std::move(key), std::move(json_text), options);
+}
+
+Store::Op<std::optional<JsonText>> Store::get_json(std::string key) const {
+  return get_json_op(ipc_, timeout_, std::move(key));
+}
+
+Store::Op<bool> Store::set_int(std::string key, std::int64_t value, SetOptions options) const {
+  return set(std::move(key), std::to_string(value), options);
+}
+
+Store::Op<std::optional<std::int64_t>> Store::get_int(std::string key) const {
+  return get_int_op(ipc_, timeout_, std::move(key));
+}
+
+Store Worker::store() const noexcept { return Store(ipc()); }
+
+namespace detail {
+
+std::optional<std::int64_t> parse_store_integer(std::string_view text) noexcept {
+  // Canonical decimal only, as the daemon's increment: no '+', no leading zeros, no "-0".
+  const std::string_view digits = text.starts_with('-') ? text.substr(1) : text;
+  if (digits.empty() || (digits.size() > 1 && digits.front() == '0') || text == "-0") return std::nullopt;
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+StoreStatus store_status_of(const Reply& reply, MessageType op) noexcept {
+  switch (reply.status) {
+    case IpcStatus::ok: return StoreStatus::ok;
+    case IpcStatus::timeout: return StoreStatus::timeout;
+    case IpcStatus::cancelled: return StoreStatus::cancelled;
+    case IpcStatus::unreachable:
+    case IpcStatus::disconnected:
+    case IpcStatus::protocol_error: return StoreStatus::disconnected;
+    case IpcStatus::rejected: break;
+  }
+  if (reply.error.code == proto::ErrorCode::persistence) return StoreStatus::persistence;
+  if (reply.error.code == proto::ErrorCode::malformed && op == MessageType::store_increment) {
+    // The wire has one code (malformed) for both; the daemon's text tells them apart.
+    return reply.error.message.find("overflow") != std::string::npos ? StoreStatus::overflow
+                                                                      : StoreStatus::not_integer;
+  }
+  return StoreStatus::failed;
+}
+
+}  // namespace detail
+
+}  // namespace megane
