@@ -3,16 +3,6 @@
 #include <megane/proto/wire.hpp>
 
 namespace megane::proto {
-namespace {
-
-bool read_bool(Reader& r, bool& out) noexcept {
-  const std::uint8_t v = r.u8();
-  out = v != 0;
-  return v <= 1;
-}
-
-}  // namespace
-
 Bytes encode(const ServiceCommand& m) {
   Writer w;
   w.str(m.service).u8(m.receptive ? 1 : 0).u32(m.timeout_ms).str(m.data);
@@ -22,10 +12,10 @@ Bytes encode(const ServiceCommand& m) {
 bool decode(ByteView in, ServiceCommand& out) noexcept {
   Reader r(in);
   out.service = r.str();
-  const bool ok = read_bool(r, out.receptive);
+  out.receptive = r.flag();
   out.timeout_ms = r.u32();
   out.data = r.str();
-  return ok && r.done();
+  return r.done();
 }
 
 Bytes encode(const ClusterCommand& m) {
@@ -40,10 +30,10 @@ bool decode(ByteView in, ClusterCommand& out) noexcept {
   const std::uint8_t kind = r.u8();
   out.target_kind = static_cast<CommandTarget>(kind);
   out.target = r.u64();
-  const bool ok = read_bool(r, out.receptive);
+  out.receptive = r.flag();
   out.timeout_ms = r.u32();
   out.data = r.str();
-  return ok && kind <= static_cast<std::uint8_t>(CommandTarget::guild) && r.done();
+  return kind <= static_cast<std::uint8_t>(CommandTarget::guild) && r.done();
 }
 
 Bytes encode(const CommandDeliver& m) {
@@ -59,9 +49,9 @@ bool decode(ByteView in, CommandDeliver& out) noexcept {
   out.origin_role = static_cast<Role>(role);
   out.origin_cluster = r.u32();
   out.origin_service = r.str();
-  const bool ok = read_bool(r, out.receptive);
+  out.receptive = r.flag();
   out.data = r.str();
-  return ok && role <= static_cast<std::uint8_t>(Role::service) && r.done();
+  return role <= static_cast<std::uint8_t>(Role::service) && r.done();
 }
 
 Bytes encode(const BroadcastReply& m) {
@@ -125,8 +115,8 @@ Bytes encode(const RestartService& m) {
 bool decode(ByteView in, RestartService& out) noexcept {
   Reader r(in);
   out.service = r.str();
-  const bool ok = read_bool(r, out.wait_ready);
-  return ok && r.done();
+  out.wait_ready = r.flag();
+  return r.done();
 }
 
 std::string_view to_string(TargetStatus status) noexcept {

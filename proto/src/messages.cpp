@@ -73,9 +73,8 @@ Bytes encode(const RestartCluster& m) {
 bool decode(ByteView in, RestartCluster& out) noexcept {
   Reader r(in);
   out.cluster_id = r.u32();
-  const std::uint8_t wait = r.u8();
-  out.wait_ready = wait != 0;
-  return r.done() && wait <= 1;
+  out.wait_ready = r.flag();
+  return r.done();
 }
 
 }  // namespace megane::proto

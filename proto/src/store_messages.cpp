@@ -3,16 +3,6 @@
 #include <megane/proto/wire.hpp>
 
 namespace megane::proto {
-namespace {
-
-bool read_flag(Reader& r, bool& out) noexcept {
-  const std::uint8_t v = r.u8();
-  out = v != 0;
-  return v <= 1;
-}
-
-}  // namespace
-
 Bytes encode(const StoreGet& m) { return Writer().str(m.key).take(); }
 bool decode(ByteView in, StoreGet& out) noexcept {
   Reader r(in);
@@ -23,9 +13,9 @@ bool decode(ByteView in, StoreGet& out) noexcept {
 Bytes encode(const StoreValue& m) { return Writer().u8(m.found ? 1 : 0).str(m.value).take(); }
 bool decode(ByteView in, StoreValue& out) noexcept {
   Reader r(in);
-  const bool ok = read_flag(r, out.found);
+  out.found = r.flag();
   out.value = r.str();
-  return ok && r.done();
+  return r.done();
 }
 
 Bytes encode(const StoreSet& m) {
@@ -44,8 +34,8 @@ bool decode(ByteView in, StoreSet& out) noexcept {
 Bytes encode(const StoreApplied& m) { return Writer().u8(m.applied ? 1 : 0).take(); }
 bool decode(ByteView in, StoreApplied& out) noexcept {
   Reader r(in);
-  const bool ok = read_flag(r, out.applied);
-  return ok && r.done();
+  out.applied = r.flag();
+  return r.done();
 }
 
 Bytes encode(const StoreDelete& m) { return Writer().str(m.key).take(); }
@@ -80,14 +70,13 @@ Bytes encode(const StoreCompareAndSet& m) {
 bool decode(ByteView in, StoreCompareAndSet& out) noexcept {
   Reader r(in);
   out.key = r.str();
-  bool has_expected = false;
-  const bool ok = read_flag(r, has_expected);
+  const bool has_expected = r.flag();
   const auto expected = r.str();
   if (has_expected) out.expected = std::string(expected);
   else out.expected.reset();
   out.value = r.str();
   out.ttl_ms = r.u64();
-  return ok && r.done();
+  return r.done();
 }
 
 Bytes encode(const StoreExpire& m) { return Writer().str(m.key).u64(m.ttl_ms).take(); }

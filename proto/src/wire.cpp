@@ -63,6 +63,12 @@ std::uint64_t Reader::u64() noexcept {
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
   return v;
 }
+bool Reader::flag() noexcept {
+  const std::uint8_t v = u8();
+  if (v > 1) ok_ = false;
+  return v == 1;
+}
+
 std::string_view Reader::str() noexcept {
   const std::uint32_t n = u32();
   const std::uint8_t* p = nullptr;

@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include <megane/sdk/worker.hpp>
-
 namespace megane {
 
 namespace asio = boost::asio;
@@ -197,8 +195,6 @@ Store::Op<bool> Store::set_int(std::string key, std::int64_t value, SetOptions o
 Store::Op<std::optional<std::int64_t>> Store::get_int(std::string key) const {
   return get_int_op(ipc_, timeout_, std::move(key));
 }
-
-Store Worker::store() const noexcept { return Store(ipc()); }
 
 namespace detail {
 

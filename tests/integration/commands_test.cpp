@@ -43,24 +43,10 @@ min_spawn_gap = "50ms"
 socket = "@SOCKET@"
 )";
 
-// The state of every service in the status JSON, by name.
-std::map<std::string, std::string> service_states(Daemon& d) {
-  std::map<std::string, std::string> out;
-  Client c(d.socket());
-  if (!c.hello_control()) return out;
-  auto r = c.request(proto::MessageType::status);
-  if (!r || r->is_error()) return out;
-  try {
-    simdjson::ondemand::parser parser;
-    simdjson::padded_string json(r->text());
-    auto doc = parser.iterate(json);
-    for (auto s : doc["services"].get_array()) {
-      std::string name{std::string_view(s["name"])};
-      out[name] = std::string(std::string_view(s["state"]));
-    }
-  } catch (const simdjson::simdjson_error&) {
-  }
-  return out;
+// The state of every service, by name ("" when unknown or the daemon did not answer).
+std::string service_state(Daemon& d, const std::string& name) {
+  auto st = d.status();
+  return st ? st->service_state(name) : std::string();
 }
 
 // The daemon with every cluster and both services ready.
@@ -68,8 +54,7 @@ void wait_ready(Daemon& d) {
   REQUIRE(d.wait_all_ready());
   const bool services = wait_until(
       [&] {
-        auto s = service_states(d);
-        return s["echo"] == "ready" && s["slow"] == "ready";
+        return service_state(d, "echo") == "ready" && service_state(d, "slow") == "ready";
       },
       20s);
   INFO(d.log());
@@ -101,22 +86,9 @@ std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run meganectl(const TempDir& dir, const Daemon& d, std::vector<std::string> args) {
-  std::vector<std::string> argv{(bin_dir() / "meganectl").string(), "--socket", d.socket().string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const auto log = dir.path() / "meganectl.out";
-  std::filesystem::remove(log);
-  Process p(argv, log);
-  auto st = p.wait(60s);
-  Run r;
-  r.output = p.log_text();
-  if (st && WIFEXITED(*st)) r.exit_code = WEXITSTATUS(*st);
-  return r;
+ToolRun meganectl(const TempDir& dir, const Daemon& d, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--socket", d.socket().string()});
+  return run_meganectl(dir, args);
 }
 
 }  // namespace
@@ -187,7 +159,7 @@ TEST_CASE("a service dying mid-request is target_exited at once, not a timeout",
   CHECK(r->error_code() == proto::ErrorCode::target_exited);
   CHECK(since(start) < 5s);
   // The service is restarted and answers again.
-  REQUIRE(wait_until([&] { return service_states(d)["echo"] == "ready"; }, 20s));
+  REQUIRE(wait_until([&] { return service_state(d, "echo") == "ready"; }, 20s));
   auto again = to_service(c, "echo", "2");
   REQUIRE(again);
   CHECK(again->text() == R"({"echo":2,"service":"echo"})");
@@ -364,7 +336,7 @@ TEST_CASE("meganectl status lists services and restart --service brings a new pr
   INFO(restarted.output);
   CHECK(restarted.exit_code == 0);
   CHECK(restarted.output.starts_with("service echo: ready"));
-  CHECK(service_states(d)["echo"] == "ready");
+  CHECK(service_state(d, "echo") == "ready");
 
   auto missing = meganectl(dir, d, {"restart", "--service", "nope"});
   CHECK(missing.exit_code == 1);

@@ -139,10 +139,39 @@ std::optional<Status> parse_status(const std::string& json) {
       if (!le.is_null()) cs.last_exit = std::string(std::string_view(le));
       out.clusters.push_back(std::move(cs));
     }
+    for (auto sv : doc["services"].get_array()) {
+      ServiceStatus ss;
+      ss.name = std::string(std::string_view(sv["name"]));
+      ss.pid = static_cast<pid_t>(std::int64_t(sv["pid"]));
+      ss.state = std::string(std::string_view(sv["state"]));
+      ss.restarts = static_cast<std::uint32_t>(std::uint64_t(sv["restarts"]));
+      auto le = sv["last_exit"];
+      if (!le.is_null()) ss.last_exit = std::string(std::string_view(le));
+      out.services.push_back(std::move(ss));
+    }
   } catch (const simdjson::simdjson_error&) {
     return std::nullopt;
   }
   return out;
+}
+
+std::string Status::service_state(const std::string& name) const {
+  for (const auto& s : services)
+    if (s.name == name) return s.state;
+  return {};
+}
+
+ToolRun run_meganectl(const TempDir& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{(bin_dir() / "meganectl").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto log = dir.path() / "meganectl.out";
+  std::filesystem::remove(log);
+  Process p(argv, log);
+  auto st = p.wait(60s);
+  ToolRun r;
+  r.output = p.log_text();
+  if (st && WIFEXITED(*st)) r.exit_code = WEXITSTATUS(*st);
+  return r;
 }
 
 std::string Reply::error_message() const {

@@ -66,10 +66,22 @@ struct ClusterStatus {
   std::string last_exit;
 };
 
+struct ServiceStatus {
+  std::string name;
+  pid_t pid = 0;
+  std::string state;
+  std::uint32_t restarts = 0;
+  std::string last_exit;
+};
+
 struct Status {
   bool all_ready = false;
   std::uint32_t shards_total = 0;
   std::vector<ClusterStatus> clusters;
+  std::vector<ServiceStatus> services;
+
+  // The state of a service by name; empty when there is no such service.
+  std::string service_state(const std::string& name) const;
 };
 
 std::optional<Status> parse_status(const std::string& json);
@@ -123,6 +135,13 @@ class Daemon {
   fs::path socket_;
   std::unique_ptr<Process> process_;
 };
+
+// Runs meganectl with `args` to completion (at most 60 s); output is stdout and stderr together.
+struct ToolRun {
+  int exit_code = -1;
+  std::string output;
+};
+ToolRun run_meganectl(const TempDir& dir, const std::vector<std::string>& args);
 
 // /proc probes.
 bool alive(pid_t pid);  // exists and is not a zombie

@@ -8,24 +8,6 @@ using namespace megane::test;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string output;
-};
-
-Run meganectl(const TempDir& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{(bin_dir() / "meganectl").string()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const auto log = dir.path() / "meganectl.out";
-  std::filesystem::remove(log);
-  Process p(argv, log);
-  auto st = p.wait(60s);
-  Run r;
-  r.output = p.log_text();
-  if (st && WIFEXITED(*st)) r.exit_code = WEXITSTATUS(*st);
-  return r;
-}
-
 const char* example_config = R"(name = "ctl-test"
 [bot]
 executable = "@BIN@/megane-example-cluster"
@@ -43,7 +25,7 @@ TEST_CASE("meganectl status shows every cluster of the example bot", "[integrati
   Daemon d(dir, example_config);
   REQUIRE(d.wait_all_ready());
 
-  auto table = meganectl(dir, {"--socket", d.socket().string(), "status"});
+  auto table = run_meganectl(dir, {"--socket", d.socket().string(), "status"});
   INFO(table.output);
   CHECK(table.exit_code == 0);
   CHECK(table.output.find("ctl-test: 3/3 clusters ready, 6 shards") != std::string::npos);
@@ -51,7 +33,7 @@ TEST_CASE("meganectl status shows every cluster of the example bot", "[integrati
   CHECK(table.output.find("0-1") != std::string::npos);
   CHECK(table.output.find("4-5") != std::string::npos);
 
-  auto json = meganectl(dir, {"--config", (dir.path() / "bot.toml").string(), "status", "--json"});
+  auto json = run_meganectl(dir, {"--config", (dir.path() / "bot.toml").string(), "status", "--json"});
   CHECK(json.exit_code == 0);
   auto st = parse_status(json.output);
   REQUIRE(st);
@@ -64,7 +46,7 @@ TEST_CASE("meganectl restart --all restarts one cluster at a time and each comes
   Daemon d(dir, example_config);
   auto before = d.wait_all_ready();
   REQUIRE(before);
-  auto r = meganectl(dir, {"--socket", d.socket().string(), "restart", "--all"});
+  auto r = run_meganectl(dir, {"--socket", d.socket().string(), "restart", "--all"});
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("[3/3] cluster 2") != std::string::npos);
@@ -86,13 +68,13 @@ TEST_CASE("meganectl restart --all restarts one cluster at a time and each comes
 
 TEST_CASE("meganectl exit codes: no daemon 69, unknown cluster 1, bad config 78, usage 2", "[integration][meganectl]") {
   TempDir dir;
-  CHECK(meganectl(dir, {"--socket", (dir.path() / "nobody.sock").string(), "status"}).exit_code == 69);
-  CHECK(meganectl(dir, {"--config", (fixtures_dir() / "bad_configs" / "toml_zero_shards.toml").string(), "status"}).exit_code == 78);
-  CHECK(meganectl(dir, {"status"}).exit_code == 2);
+  CHECK(run_meganectl(dir, {"--socket", (dir.path() / "nobody.sock").string(), "status"}).exit_code == 69);
+  CHECK(run_meganectl(dir, {"--config", (fixtures_dir() / "bad_configs" / "toml_zero_shards.toml").string(), "status"}).exit_code == 78);
+  CHECK(run_meganectl(dir, {"status"}).exit_code == 2);
 
   Daemon d(dir, example_config);
   REQUIRE(d.wait_all_ready());
-  auto r = meganectl(dir, {"--socket", d.socket().string(), "restart", "9"});
+  auto r = run_meganectl(dir, {"--socket", d.socket().string(), "restart", "9"});
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("no cluster 9") != std::string::npos);
 }

@@ -4,8 +4,6 @@
 #include <megane/proto/command_messages.hpp>
 #include <megane/proto/messages.hpp>
 
-#include <simdjson.h>
-
 #include "catch.hpp"
 #include "harness.hpp"
 
@@ -14,34 +12,9 @@ using namespace megane;
 
 namespace {
 
-struct ServiceStatus {
-  std::string name;
-  pid_t pid = 0;
-  std::string state;
-  std::uint32_t restarts = 0;
-  std::string last_exit;
-};
-
 std::vector<ServiceStatus> services_of(Daemon& d) {
-  std::vector<ServiceStatus> out;
-  Client c(d.socket());
-  if (!c.hello_control()) return out;
-  auto r = c.request(proto::MessageType::status);
-  if (!r || r->is_error()) return out;
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string json(r->text());
-  auto doc = parser.iterate(json);
-  for (auto s : doc["services"].get_array()) {
-    ServiceStatus st;
-    st.name = std::string(std::string_view(s["name"]));
-    st.pid = static_cast<pid_t>(std::int64_t(s["pid"]));
-    st.state = std::string(std::string_view(s["state"]));
-    st.restarts = static_cast<std::uint32_t>(std::uint64_t(s["restarts"]));
-    auto le = s["last_exit"];
-    if (!le.is_null()) st.last_exit = std::string(std::string_view(le));
-    out.push_back(std::move(st));
-  }
-  return out;
+  auto st = d.status();
+  return st ? st->services : std::vector<ServiceStatus>{};
 }
 
 const char* two_services = R"(name = "svc-test"

@@ -14,6 +14,7 @@
 #include "meganectl/commands.hpp"
 #include "meganectl/event_output.hpp"
 #include "meganectl/exit_codes.hpp"
+#include "meganectl/store_command.hpp"
 #include "meganectl/timeout.hpp"
 
 namespace {
@@ -92,6 +93,8 @@ int main(int argc, char** argv) {
   command->add_flag("--json", command_args.json, "print the answers as JSON");
   command->add_option("DATA", command_args.data, "the data: valid JSON, e.g. '{\"op\":\"PING\"}'")->required();
 
+  StoreCli store_cli(app);  // meganectl store get|set|del|incr|keys
+
   auto* events = app.add_subcommand("events", "Print the daemon's events as they happen, until interrupted");
   bool events_json = false;
   std::vector<std::string> kinds;
@@ -155,5 +158,6 @@ int main(int argc, char** argv) {
   if (shutdown->parsed()) return shutdown_command(options);
   if (command->parsed()) return command_command(options, command_args);
   if (events->parsed()) return events_command(options, events_json, event_mask);
+  if (store_cli.parsed()) return store_cli.run(options);
   return usage_error("no command");
 }

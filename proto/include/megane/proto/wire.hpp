@@ -35,6 +35,8 @@ class Reader {
   std::uint16_t u16() noexcept;
   std::uint32_t u32() noexcept;
   std::uint64_t u64() noexcept;
+  // A u8 that must be 0 or 1; anything else fails the reader.
+  bool flag() noexcept;
   std::string_view str() noexcept;  // view into the input
   ByteView rest() noexcept;         // everything not yet read
 

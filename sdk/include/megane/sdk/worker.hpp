@@ -16,6 +16,7 @@
 #include <megane/proto/protocol.hpp>
 #include <megane/sdk/commands.hpp>
 #include <megane/sdk/ipc_client.hpp>
+#include <megane/sdk/store.hpp>
 
 namespace megane {
 
@@ -74,6 +75,7 @@ class Worker {
   const std::string& bot_name() const noexcept { return context_.bot; }
   boost::asio::io_context& io() const noexcept { return *context_.io; }
   IpcClient& ipc() const noexcept { return *context_.ipc; }
+  Store store() const noexcept { return Store(*context_.ipc); }  // the central store (store.hpp)
   spdlog::logger& logger() const noexcept { return *context_.logger; }
 
   bool ready_reported() const noexcept { return ready_reported_; }

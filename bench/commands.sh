@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Service command round trips through meganed next to the raw two-hop floor, in one run.
+#
+#   bench/commands.sh BUILD_DIR          (a Release build: cmake -DCMAKE_BUILD_TYPE=Release)
+#
+# Each round runs the floor (megane_two_hop_floor: client -> relay -> echo over Unix sockets,
+# same frames) and then a real meganed with one cluster (megane_bench_cluster) commanding one
+# service (megane_bench_service), each measuring 1 and 64 commands in flight. Rounds
+# alternate the two so a noisy machine slows both alike; the table shows medians over the
+# rounds. Environment: REPS (rounds, default 5), REQUESTS (round trips per measurement,
+# default 50000), WARMUP (default 2000), RESULTS (also copy the raw JSON lines there),
+# TIMEOUT (seconds one meganed round may take, default 300).
+set -euo pipefail
+
+build=${1:?usage: bench/commands.sh BUILD_DIR}
+reps=${REPS:-5}
+requests=${REQUESTS:-50000}
+warmup=${WARMUP:-2000}
+timeout_s=${TIMEOUT:-300}
+# Small JSON, the same bytes for megane and the floor. No single quotes: it goes into a TOML
+# literal string.
+data='{"op":"echo","seq":123456,"pad":"0123456789abcdef"}'
+
+bin=$(cd "$build/bin" 2>/dev/null && pwd) || { echo "no $build/bin: build first" >&2; exit 2; }
+for exe in meganed meganed-launch megane_bench_cluster megane_bench_service megane_two_hop_floor; do
+  [[ -x $bin/$exe ]] || { echo "missing $bin/$exe: ninja -C $build $exe" >&2; exit 2; }
+done
+
+# Short path: the socket's path must fit sockaddr_un.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/megane-cmdbench.XXXXXX")
+results=$tmp/results.jsonl
+daemon_pid=
+
+stop_daemon() {
+  [[ -n $daemon_pid ]] || return 0
+  if kill -0 "$daemon_pid" 2>/dev/null; then
+    kill -TERM "$daemon_pid" 2>/dev/null || true
+    # meganed stops its children within their stop_timeout; give it that, then force.
+    for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$daemon_pid" 2>/dev/null || true
+  fi
+  wait "$daemon_pid" 2>/dev/null || true
+  daemon_pid=
+}
+cleanup() {
+  stop_daemon
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+write_config() {  # $1: the cluster's output file
+  cat >"$tmp/bot.toml" <<EOF
+name = "command-bench"
+[bot]
+executable = "$bin/megane_bench_cluster"
+args = ["--out", "$1", "--requests", "$requests", "--reps", "1", "--warmup", "$warmup",
+        "--data", '$data']
+[[services]]
+name = "bench-echo"
+executable = "$bin/megane_bench_service"
+[sharding]
+shards = 1
+clusters = 1
+[ipc]
+socket = "$tmp/megane.sock"
+[store]
+persistence = false
+[log]
+level = "warn"
+EOF
+}
+
+run_megane() {  # $1: round number
+  local out=$tmp/megane.$1.jsonl
+  write_config "$out"
+  "$bin/meganed" --config "$tmp/bot.toml" >>"$tmp/meganed.log" 2>&1 &
+  daemon_pid=$!
+  local waited=0
+  # The cluster renames its file into place when done, then exits with "do not restart".
+  until [[ -f $out ]]; do
+    if ! kill -0 "$daemon_pid" 2>/dev/null; then
+      echo "meganed exited early; its log:" >&2
+      tail -n 30 "$tmp/meganed.log" >&2
+      exit 1
+    fi
+    if ((waited >= timeout_s * 10)); then
+      echo "no results after ${timeout_s}s; meganed's log:" >&2
+      tail -n 30 "$tmp/meganed.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  stop_daemon
+  if grep -q '"error"' "$out"; then
+    echo "the benchmark cluster failed: $(cat "$out")" >&2
+    exit 1
+  fi
+  cat "$out" >>"$results"
+}
+
+run_floor() {
+  "$bin/megane_two_hop_floor" --requests "$requests" --reps 1 --warmup "$warmup" --data "$data" >>"$results"
+}
+
+# Median of one field over the rounds: median IMPL INFLIGHT FIELD
+median() {
+  grep "\"impl\":\"$1\",\"inflight\":$2," "$results" |
+    sed -n "s/.*\"$3\":\([0-9.]*\).*/\1/p" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "command round trips: $reps rounds x $requests requests, data ${#data} bytes," \
+  "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1))," \
+  "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for round in $(seq "$reps"); do
+  echo "round $round/$reps" >&2
+  run_floor
+  run_megane "$round"
+done
+[[ -z ${RESULTS:-} ]] || cp "$results" "$RESULTS"
+
+errors=$(sed -n 's/.*"errors":\([0-9]*\).*/\1/p' "$results" | awk '{ s += $1 } END { print s + 0 }')
+echo
+echo "| in flight | megane p50 µs | megane p99 µs | megane ops/s | floor p50 µs | floor p99 µs | floor ops/s | p50 megane/floor | ops/s megane/floor |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for inflight in 1 64; do
+  awk -v k="$inflight" \
+    -v mp50="$(median megane "$inflight" p50_us)" -v mp99="$(median megane "$inflight" p99_us)" \
+    -v mops="$(median megane "$inflight" ops_s)" \
+    -v fp50="$(median floor "$inflight" p50_us)" -v fp99="$(median floor "$inflight" p99_us)" \
+    -v fops="$(median floor "$inflight" ops_s)" 'BEGIN {
+      printf "| %s | %.1f | %.1f | %.0f | %.1f | %.1f | %.0f | %.2f | %.2f |\n",
+             k, mp50, mp99, mops, fp50, fp99, fops, mp50 / fp50, mops / fops }'
+done
+echo
+echo "medians of $reps rounds; targets: 64 in flight >= 250000 ops/s, p50 megane/floor <= 1.5;" \
+  "failed commands: $errors"

@@ -1,0 +1,182 @@
+// megane_store_bench: GET or SET throughput of the central store over the real socket, through
+// the real SDK (megane::IpcClient + megane::Store), from a process connected as a control
+// client. bench/store_vs_redis.sh runs it next to redis-benchmark; numbers only, no asserts.
+//
+//   megane_store_bench --socket PATH --op get|set [--ops 200000] [--in-flight 16]
+//                      [--keys 10000] [--value-bytes 16]
+//
+// Keys are "key:" + 12 digits (redis-benchmark's -r key shape), chosen uniformly at random;
+// values are --value-bytes of 'x'. --in-flight N runs N coroutines on one connection, each
+// awaiting its own op before issuing the next: at most N requests are outstanding, which is
+// what redis-benchmark -P N (pipelining) gives Redis. GET first writes every key once
+// (untimed), so every GET finds its key. Prints one line:
+//   op=get in_flight=16 ops=200000 seconds=0.812 ops_per_sec=246305
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <megane/sdk/ipc_client.hpp>
+#include <megane/sdk/store.hpp>
+
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string socket;
+  std::string op = "get";
+  std::uint64_t ops = 200'000;
+  std::uint64_t in_flight = 1;
+  std::uint64_t keys = 10'000;
+  std::uint64_t value_bytes = 16;
+};
+
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string_view name = argv[i];
+    const std::string_view value = argv[i + 1];
+    auto number = [&](std::uint64_t& out) {
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+      return ec == std::errc{} && end == value.data() + value.size() && out > 0;
+    };
+    bool ok = true;
+    if (name == "--socket") o.socket = value;
+    else if (name == "--op") o.op = value;
+    else if (name == "--ops") ok = number(o.ops);
+    else if (name == "--in-flight") ok = number(o.in_flight);
+    else if (name == "--keys") ok = number(o.keys);
+    else if (name == "--value-bytes") ok = number(o.value_bytes);
+    else ok = false;
+    if (!ok) return false;
+  }
+  return argc % 2 == 1 && !o.socket.empty() && (o.op == "get" || o.op == "set");
+}
+
+std::string key_of(std::uint64_t n) { return fmt::format("key:{:012}", n); }
+
+struct Run {
+  Options options;
+  std::string value;
+  std::uint64_t issued = 0;
+  std::uint64_t lanes_left = 0;
+  std::string error;  // the first failure
+  Clock::time_point started;
+  Clock::time_point finished;
+};
+
+// One lane: awaits each op before the next, until the run has issued all its ops.
+asio::awaitable<void> lane(megane::Store store, std::shared_ptr<Run> run, bool is_get, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::uint64_t> pick(0, run->options.keys - 1);
+  while (run->issued < run->options.ops && run->error.empty()) {
+    ++run->issued;
+    std::string key = key_of(pick(rng));
+    if (is_get) {
+      const auto r = co_await store.get(std::move(key));
+      if (!r.ok() || !r.value) run->error = r.ok() ? "a GET found no value" : r.message;
+    } else {
+      const auto r = co_await store.set(std::move(key), run->value);
+      if (!r.ok()) run->error = r.message;
+    }
+  }
+}
+
+// Runs options.in_flight lanes to completion, options.ops ops in all; false on any failure.
+asio::awaitable<bool> run_lanes(megane::Store store, std::shared_ptr<Run> run, bool is_get) {
+  const auto ex = co_await asio::this_coro::executor;
+  const std::uint64_t lanes = run->options.in_flight;
+  run->lanes_left = lanes;
+  asio::steady_timer done(ex, asio::steady_timer::time_point::max());
+  run->started = Clock::now();
+  for (std::uint64_t i = 0; i < lanes; ++i) {
+    asio::co_spawn(ex, lane(store, run, is_get, 0x5EED + i), [run, &done](std::exception_ptr e) {
+      if (e) run->error = "a lane threw";
+      if (--run->lanes_left == 0) {
+        run->finished = Clock::now();
+        done.cancel();
+      }
+    });
+  }
+  while (run->lanes_left > 0) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return run->error.empty();
+}
+
+asio::awaitable<int> bench(std::shared_ptr<Run> run) {
+  const auto ex = co_await asio::this_coro::executor;
+  megane::IpcClient client(ex, spdlog::default_logger());
+  megane::proto::Hello hello;
+  hello.role = megane::proto::Role::control;
+  hello.client = "megane_store_bench";
+  const megane::HandshakeResult hs = co_await client.connect(run->options.socket, hello);
+  if (!hs.ok()) {
+    fmt::print(stderr, "megane_store_bench: {}: {}\n", megane::to_string(hs.status), hs.error.message);
+    co_return 69;
+  }
+  const megane::Store store(client, std::chrono::seconds(30));
+  const bool is_get = run->options.op == "get";
+  if (is_get) {
+    // Every key once, sequentially numbered, so each timed GET hits.
+    for (std::uint64_t next = 0; next < run->options.keys; ++next) {
+      const auto r = co_await store.set(key_of(next), run->value);
+      if (!r.ok()) {
+        fmt::print(stderr, "megane_store_bench: populating: {}\n", r.message);
+        co_return 1;
+      }
+    }
+  }
+  const bool ok = co_await run_lanes(store, run, is_get);
+  client.close();
+  if (!ok) {
+    fmt::print(stderr, "megane_store_bench: {}\n", run->error);
+    co_return 1;
+  }
+  co_return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto run = std::make_shared<Run>();
+  if (!parse(argc, argv, run->options)) {
+    std::fprintf(stderr,
+                 "usage: megane_store_bench --socket PATH --op get|set [--ops N] [--in-flight N] [--keys N] "
+                 "[--value-bytes N]\n");
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::warn);
+  run->value.assign(run->options.value_bytes, 'x');
+  asio::io_context io;
+  int code = 1;
+  asio::co_spawn(io, bench(run), [&](std::exception_ptr e, int c) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::fprintf(stderr, "megane_store_bench: %s\n", ex.what());
+      }
+      return;
+    }
+    code = c;
+  });
+  io.run();
+  if (code != 0) return code;
+  const double seconds = std::chrono::duration<double>(run->finished - run->started).count();
+  fmt::print("op={} in_flight={} ops={} seconds={:.3f} ops_per_sec={:.0f}\n", run->options.op, run->options.in_flight,
+             run->options.ops, seconds, static_cast<double>(run->options.ops) / seconds);
+  return 0;
+}

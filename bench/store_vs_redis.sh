@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The central store over its Unix socket vs Redis over a Unix socket, GET and SET, 1 and 16
+# requests in flight, persistence off and fsync-always. Prints one table of medians.
+#
+#   bench/store_vs_redis.sh BUILD_DIR [OPS] [REPS]      (defaults: 200000 ops, 5 repetitions)
+#
+# Builds nothing: BUILD_DIR (a Release build, for real numbers) must have bin/meganed,
+# bin/megane_store_bench and bin/megane-example-cluster. Installs redis-server with apt-get when
+# it is missing.
+#
+# megane side: bin/megane_store_bench, the real SDK (megane::IpcClient + megane::Store) in a
+# process that connects as a *control* client (like meganectl). "in flight N" = N coroutines on
+# one connection, each awaiting its op before the next (at most N outstanding).
+# Redis side: redis-benchmark -c 1 -P N (one connection, N pipelined commands per round trip).
+# Both: keys key:NNNNNNNNNNNN uniformly over 10000 keys, 16-byte values. Persistence off:
+# meganed [store] persistence = false / redis --save '' --appendonly no. Always: meganed
+# fsync = "always" / redis --appendonly yes --appendfsync always. Each mode starts a fresh
+# server; GET runs against keys that all exist (both sides write them first).
+set -euo pipefail
+
+BUILD=${1:?usage: $0 BUILD_DIR [OPS] [REPS]}
+OPS=${2:-200000}
+REPS=${3:-5}
+KEYS=10000
+BYTES=16
+BIN=$(cd "$BUILD/bin" && pwd)
+for b in meganed megane_store_bench megane-example-cluster; do
+  [[ -x "$BIN/$b" ]] || { echo "$0: $BIN/$b is missing: build it first" >&2; exit 1; }
+done
+
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+  echo "installing redis-server ..." >&2
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  $SUDO apt-get install -y --no-install-recommends redis-server >/dev/null
+fi
+
+TMP=$(mktemp -d /tmp/store-vs-redis-XXXXXX)
+SERVER_PID=""
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+trap 'stop_server; rm -rf "$TMP"' EXIT
+
+wait_for_socket() {
+  for _ in $(seq 200); do [[ -S "$1" ]] && return 0; sleep 0.05; done
+  echo "$0: no socket at $1" >&2; exit 1
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# $1 = off | always
+start_meganed() {
+  local store
+  if [[ $1 == off ]]; then store='persistence = false'; else store="fsync = \"always\"
+path = \"$TMP/bench.store\""; fi
+  rm -f "$TMP/bench.store" "$TMP/megane.sock"
+  cat >"$TMP/bench.toml" <<EOF
+name = "store-bench"
+[bot]
+executable = "$BIN/megane-example-cluster"
+[sharding]
+shards = 1
+clusters = 1
+[ipc]
+socket = "$TMP/megane.sock"
+[store]
+$store
+EOF
+  "$BIN/meganed" --config "$TMP/bench.toml" >"$TMP/meganed.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for_socket "$TMP/megane.sock"
+}
+
+start_redis() {
+  local persistence=(--save '' --appendonly no)
+  [[ $1 == always ]] && persistence=(--save '' --appendonly yes --appendfsync always)
+  rm -rf "$TMP/redis" && mkdir -p "$TMP/redis"
+  redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP/redis" "${persistence[@]}" \
+    --daemonize no >"$TMP/redis.log" 2>&1 &
+  SERVER_PID=$!
+  wait_for_socket "$TMP/redis.sock"
+}
+
+# megane ops/s: $1 = get|set, $2 = in flight
+megane_run() {
+  "$BIN/megane_store_bench" --socket "$TMP/megane.sock" --op "$1" --in-flight "$2" --ops "$OPS" \
+    --keys "$KEYS" --value-bytes "$BYTES" | sed -n 's/.*ops_per_sec=\([0-9.]*\).*/\1/p'
+}
+
+# redis ops/s for GET and SET in one run: prints "GET SET"; $1 = pipeline depth
+redis_run() {
+  redis-benchmark -s "$TMP/redis.sock" -t set,get -n "$OPS" -P "$1" -r "$KEYS" -d "$BYTES" -c 1 --csv |
+    tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { print g, s }'
+}
+
+declare -A RESULT
+for mode in off always; do
+  start_meganed "$mode"
+  for depth in 1 16; do
+    for op in set get; do
+      for _ in $(seq "$REPS"); do megane_run "$op" "$depth"; done >"$TMP/m.$op.$depth"
+      RESULT[$mode,$op,$depth,megane]=$(median <"$TMP/m.$op.$depth")
+      echo "megane $mode $op in-flight $depth: $(tr '\n' ' ' <"$TMP/m.$op.$depth")" >&2
+    done
+  done
+  stop_server
+  start_redis "$mode"
+  for depth in 1 16; do
+    for _ in $(seq "$REPS"); do redis_run "$depth"; done >"$TMP/r.$depth"
+    RESULT[$mode,get,$depth,redis]=$(awk '{ print $1 }' "$TMP/r.$depth" | median)
+    RESULT[$mode,set,$depth,redis]=$(awk '{ print $2 }' "$TMP/r.$depth" | median)
+    echo "redis $mode in-flight $depth (GET SET): $(tr '\n' ' ' <"$TMP/r.$depth")" >&2
+  done
+  stop_server
+done
+
+echo
+echo "store vs redis over Unix sockets: medians of $REPS runs of $OPS ops, $KEYS keys, $BYTES-byte values"
+printf '%-22s %-4s %9s %14s %14s %7s\n' persistence op in-flight "megane ops/s" "redis ops/s" ratio
+for mode in off always; do
+  label="off"; [[ $mode == always ]] && label="fsync=always"
+  for op in get set; do
+    for depth in 1 16; do
+      m=${RESULT[$mode,$op,$depth,megane]}
+      r=${RESULT[$mode,$op,$depth,redis]}
+      printf '%-22s %-4s %9s %14.0f %14.0f %7.2f\n' "$label" "${op^^}" "$depth" "$m" "$r" \
+        "$(awk -v m="$m" -v r="$r" 'BEGIN { print (r > 0 ? m / r : 0) }')"
+    done
+  done
+done
