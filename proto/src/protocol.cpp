@@ -27,6 +27,11 @@ std::string_view to_string(MessageType type) noexcept {
     case MessageType::cluster_command: return "cluster_command";
     case MessageType::command_deliver: return "command_deliver";
     case MessageType::command_result: return "command_result";
+    case MessageType::gateway_config: return "gateway_config";
+    case MessageType::identify_permit: return "identify_permit";
+    case MessageType::identify_done: return "identify_done";
+    case MessageType::session_update: return "session_update";
+    case MessageType::shard_status: return "shard_status";
     case MessageType::subscribe: return "subscribe";
     case MessageType::event: return "event";
   }

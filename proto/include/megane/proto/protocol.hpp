@@ -63,7 +63,16 @@ enum class MessageType : std::uint16_t {
                              // reply frame (flags reply, same id) of type command_result
   command_result = 0x0303,   // target -> daemon reply: the data (or ErrorReply with flag error)
 
-  // 0x04xx fetch, 0x05xx stats, 0x06xx identify: allocated by the issues that add them.
+  // 0x04xx fetch, 0x05xx stats: allocated by the issues that add them.
+
+  // 0x06xx gateway: identify authority, sessions, shard state (gateway_messages.hpp)
+  gateway_config = 0x0600,   // cluster -> daemon request (empty) -> GatewayConfig (token, urls,
+                             // intents, sessions of this cluster's shards to resume)
+  identify_permit = 0x0601,  // request: IdentifyPermitRequest -> IdentifyPermit when granted;
+                             // waits in the daemon's queue, no daemon-side deadline
+  identify_done = 0x0602,    // cluster -> daemon: IdentifyDone (the permit was used or not)
+  session_update = 0x0603,   // cluster -> daemon: SessionInfo (after READY, on stop: final seq)
+  shard_status = 0x0604,     // cluster -> daemon: ShardStatus (state changes, latency)
 
   // 0x07xx events (command_messages.hpp)
   subscribe = 0x0700,        // request: Subscribe -> reply (empty)
