@@ -94,7 +94,8 @@ run_megane() {  # $1: round number
   done
   stop_daemon
   if grep -q '"error"' "$out"; then
-    echo "the benchmark cluster failed: $(cat "$out")" >&2
+    echo "the benchmark cluster failed: $(cat "$out"); meganed's log:" >&2
+    tail -n 30 "$tmp/meganed.log" >&2
     exit 1
   fi
   cat "$out" >>"$results"

@@ -2,10 +2,14 @@
 # The central store over its Unix socket vs Redis over a Unix socket, GET and SET, 1 and 16
 # requests in flight, persistence off and fsync-always. Prints one table of medians.
 #
-#   bench/store_vs_redis.sh BUILD_DIR [OPS] [REPS]      (defaults: 200000 ops, 5 repetitions)
+#   bench/store_vs_redis.sh BUILD_DIR [OPS] [REPS] [ALWAYS_OPS]
+#
+# Defaults: 200000 ops per run, 5 repetitions, and 20000 ops per run in the fsync-always mode
+# (a SET waits for an fsync there: 200000 of them one at a time take minutes per run).
 #
 # Builds nothing: BUILD_DIR (a Release build, for real numbers) must have bin/meganed,
-# bin/megane_store_bench and bin/megane-example-cluster. Installs redis-server with apt-get when
+# bin/meganed-launch, bin/megane_store_bench and bin/megane-example-cluster (the config's bot;
+# it takes no part in the benchmark). Installs redis-server with apt-get when
 # it is missing.
 #
 # megane side: bin/megane_store_bench, the real SDK (megane::IpcClient + megane::Store) in a
@@ -18,13 +22,15 @@
 # server; GET runs against keys that all exist (both sides write them first).
 set -euo pipefail
 
-BUILD=${1:?usage: $0 BUILD_DIR [OPS] [REPS]}
-OPS=${2:-200000}
+BUILD=${1:?usage: $0 BUILD_DIR [OPS] [REPS] [ALWAYS_OPS]}
+OPS_OFF=${2:-200000}
 REPS=${3:-5}
+OPS_ALWAYS=${4:-20000}
+OPS=$OPS_OFF
 KEYS=10000
 BYTES=16
 BIN=$(cd "$BUILD/bin" && pwd)
-for b in meganed megane_store_bench megane-example-cluster; do
+for b in meganed meganed-launch megane_store_bench megane-example-cluster; do
   [[ -x "$BIN/$b" ]] || { echo "$0: $BIN/$b is missing: build it first" >&2; exit 1; }
 done
 
@@ -99,6 +105,7 @@ redis_run() {
 
 declare -A RESULT
 for mode in off always; do
+  OPS=$OPS_OFF; [[ $mode == always ]] && OPS=$OPS_ALWAYS
   start_meganed "$mode"
   for depth in 1 16; do
     for op in set get; do
@@ -119,7 +126,7 @@ for mode in off always; do
 done
 
 echo
-echo "store vs redis over Unix sockets: medians of $REPS runs of $OPS ops, $KEYS keys, $BYTES-byte values"
+echo "store vs redis over Unix sockets: medians of $REPS runs ($OPS_OFF ops each; $OPS_ALWAYS with fsync=always), $KEYS keys, $BYTES-byte values"
 printf '%-22s %-4s %9s %14s %14s %7s\n' persistence op in-flight "megane ops/s" "redis ops/s" ratio
 for mode in off always; do
   label="off"; [[ $mode == always ]] && label="fsync=always"

@@ -4,7 +4,7 @@
 // bytes) and nothing else: no routing table, no coroutines, no timers, no per-request
 // allocation. Whatever megane measures above this is the cost of meganed and the SDK.
 //
-//   megane_two_hop_floor [--requests N] [--reps R] [--warmup W] [--data JSON]
+//   megane_two_hop_floor [--requests N] [--reps R] [--warmup W] [--in-flight K] [--data JSON]
 //
 // Prints one JSON line per (repetition, in-flight) on stdout, like megane_bench_cluster.
 #include <poll.h>
@@ -44,6 +44,7 @@ struct Options {
   std::size_t requests = 50'000;
   std::size_t reps = 1;
   std::size_t warmup = 2'000;
+  std::size_t in_flight = 0;  // 0: 1 and then 64 (profiling runs pick one)
   std::string data = R"({"op":"echo","seq":123456,"pad":"0123456789abcdef"})";
 };
 
@@ -63,10 +64,16 @@ std::optional<Options> parse_options(int argc, char** argv) {
     if (key == "--requests") o.requests = n;
     else if (key == "--reps") o.reps = n;
     else if (key == "--warmup") o.warmup = n;
+    else if (key == "--in-flight") o.in_flight = n;
     else return std::nullopt;
   }
   if (o.requests == 0 || o.reps == 0) return std::nullopt;
   return o;
+}
+
+std::vector<std::size_t> modes(const Options& o) {
+  if (o.in_flight != 0) return {o.in_flight};
+  return {1, wide_in_flight};
 }
 
 [[noreturn]] void die(const char* what) {
@@ -262,7 +269,8 @@ pid_t spawn(auto&& body) {
 int main(int argc, char** argv) {
   const std::optional<Options> options = parse_options(argc, argv);
   if (!options) {
-    std::fprintf(stderr, "usage: megane_two_hop_floor [--requests N] [--reps R] [--warmup W] [--data JSON]\n");
+    std::fprintf(stderr, "usage: megane_two_hop_floor [--requests N] [--reps R] [--warmup W] "
+                         "[--in-flight K] [--data JSON]\n");
     return 2;
   }
   int client_relay[2];
@@ -288,12 +296,13 @@ int main(int argc, char** argv) {
   const int fd = client_relay[0];
 
   // The same bytes a cluster sends for send_service_command("bench-echo", data).
-  const proto::Bytes payload = proto::encode(proto::ServiceCommand{"bench-echo", true, 10'000, options->data});
+  const proto::Bytes payload =
+      proto::encode(proto::ServiceCommand{"bench-echo", true, 10'000, options->data});
   proto::FrameAssembler in;
   measure(fd, in, payload, wide_in_flight, options->warmup);
   measure(fd, in, payload, 1, options->warmup / 4);
   for (std::size_t rep = 0; rep < options->reps; ++rep) {
-    for (const std::size_t in_flight : {std::size_t{1}, wide_in_flight}) {
+    for (const std::size_t in_flight : modes(*options)) {
       const Stats s = measure(fd, in, payload, in_flight, options->requests);
       std::printf("%s\n", fmt::format("{{\"impl\":\"floor\",\"inflight\":{},\"rep\":{},\"requests\":{},"
                                       "\"p50_us\":{:.2f},\"p99_us\":{:.2f},\"ops_s\":{:.0f},\"errors\":0}}",

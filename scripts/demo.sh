@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: builds megane, then runs meganed supervising the example cluster bot with
-# config/meganed.example.toml, shows `meganectl status`, restarts one cluster, and stops.
+# config/meganed.example.toml and its example service, then tours meganectl: status, a service
+# command, a broadcast to every cluster, the central store, a restart of one cluster; then stops.
 #   scripts/demo.sh          run, show, stop after the tour
 #   scripts/demo.sh --keep   keep meganed running in the foreground until Ctrl-C
 set -euo pipefail
@@ -20,12 +21,21 @@ DAEMON=$!
 trap 'kill -TERM $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 100); do
-  if ctl status --json 2>/dev/null | grep -q '"all_ready":true'; then break; fi
+  json=$(ctl status --json 2>/dev/null || true)
+  if grep -q '"all_ready":true' <<<"$json" && grep -q '"name":"example-service","pid":[0-9]*,"state":"ready"' <<<"$json"; then
+    break
+  fi
   sleep 0.1
 done
-echo; echo "== meganectl status"; ctl status
-echo; echo "== meganectl restart 0"; ctl restart 0
-echo; echo "== meganectl status"; ctl status
+show() { echo; echo "== meganectl $*"; ctl "$@"; }
+show status
+show command --service example-service '{"op":"PING"}'
+show command --cluster all '{"op":"SHARDS"}'
+show store set demo:greeting "hello from the demo"
+show store get demo:greeting
+show store incr demo:runs
+show restart 0
+show status
 echo; echo "== stopping meganed (SIGTERM)"
 kill -TERM $DAEMON; wait $DAEMON; trap - EXIT
 echo "meganed exited cleanly"

@@ -12,7 +12,6 @@ using proto::TargetStatus;
 
 // One request from an origin, fanned out to one or more targets.
 struct CommandRouter::Aggregate {
-  explicit Aggregate(boost::asio::io_context& io) : timer(io) {}
 
   std::weak_ptr<Connection> origin;
   std::uint32_t origin_request = 0;
@@ -23,17 +22,47 @@ struct CommandRouter::Aggregate {
   std::vector<Key> keys;              // pending_ entries of this aggregate
   std::size_t outstanding = 0;
   bool done = false;
-  boost::asio::steady_timer timer;
+  std::optional<Deadlines::iterator> deadline;  // its entry in deadlines_, while it waits
 };
 
 CommandRouter::CommandRouter(boost::asio::io_context& io, Supervisor& supervisor,
                              std::chrono::milliseconds default_timeout)
-    : io_(io), supervisor_(supervisor), default_timeout_(default_timeout) {
+    : io_(io), supervisor_(supervisor), default_timeout_(default_timeout), deadline_timer_(io) {
   child_connections_.resize(supervisor_.children().size());
 }
 
-CommandRouter::~CommandRouter() {
-  for (auto& [key, entry] : pending_) entry.first->timer.cancel();
+CommandRouter::~CommandRouter() { deadline_timer_.cancel(); }
+
+void CommandRouter::watch_deadline(const std::shared_ptr<Aggregate>& agg, std::chrono::milliseconds timeout) {
+  agg->deadline = deadlines_.emplace(std::chrono::steady_clock::now() + timeout, agg);
+  if (!armed_for_ || agg->deadline.value()->first < *armed_for_) arm_deadline_timer();
+}
+
+void CommandRouter::arm_deadline_timer() {
+  if (deadlines_.empty()) {
+    armed_for_.reset();
+    deadline_timer_.cancel();
+    return;
+  }
+  armed_for_ = deadlines_.begin()->first;
+  deadline_timer_.expires_at(*armed_for_);
+  deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_deadlines();
+  });
+}
+
+void CommandRouter::on_deadlines() {
+  armed_for_.reset();
+  const auto now = std::chrono::steady_clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    auto agg = deadlines_.begin()->second.lock();
+    deadlines_.erase(deadlines_.begin());
+    if (!agg) continue;
+    agg->deadline.reset();
+    for (std::size_t i = 0; i < agg->filled.size() && !agg->done; ++i)
+      if (!agg->filled[i]) fill(agg, i, TargetStatus::timeout, {});
+  }
+  if (!armed_for_) arm_deadline_timer();
 }
 
 void CommandRouter::attach(const Child& child, Connection& conn) {
@@ -87,18 +116,15 @@ void CommandRouter::service_command(Connection& origin, const proto::FrameView& 
     if (rid != 0) origin.reply(MessageType::service_command, rid, {});
     return;
   }
-  auto agg = std::make_shared<Aggregate>(io_);
+  auto agg = std::make_shared<Aggregate>();
   agg->origin = origin.weak_from_this();
   agg->origin_request = rid;
   agg->target_label = svc->label;
   agg->results.resize(1);
   agg->filled.assign(1, false);
   agg->outstanding = 1;
-  agg->timer.expires_after(deadline(cmd.timeout_ms));
   forward(agg, 0, *target, d);
-  agg->timer.async_wait([this, agg](const boost::system::error_code& ec) {
-    if (!ec) fill(agg, 0, TargetStatus::timeout, {});
-  });
+  watch_deadline(agg, deadline(cmd.timeout_ms));
 }
 
 void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& frame) {
@@ -139,14 +165,17 @@ void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& 
     if (rid != 0) origin.reply(MessageType::cluster_command, rid, proto::encode(proto::BroadcastReply{}));
     return;
   }
-  auto agg = std::make_shared<Aggregate>(io_);
+  auto agg = std::make_shared<Aggregate>();
   agg->origin = origin.weak_from_this();
   agg->origin_request = rid;
   agg->broadcast = true;
   agg->results.resize(targets.size());
   agg->filled.assign(targets.size(), false);
   agg->outstanding = targets.size();
-  agg->timer.expires_after(deadline(cmd.timeout_ms));
+  if (targets.empty()) {
+    finish(*agg);
+    return;
+  }
   for (std::size_t i = 0; i < targets.size(); ++i) {
     agg->results[i].cluster_id = targets[i]->plan.id;
     if (Connection* conn = connection_of(*targets[i])) {
@@ -157,11 +186,7 @@ void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& 
     }
   }
   if (agg->done) return;
-  agg->timer.async_wait([this, agg](const boost::system::error_code& ec) {
-    if (ec) return;
-    for (std::size_t i = 0; i < agg->filled.size(); ++i)
-      if (!agg->filled[i]) fill(agg, i, TargetStatus::timeout, {});
-  });
+  watch_deadline(agg, deadline(cmd.timeout_ms));
 }
 
 void CommandRouter::forward(const std::shared_ptr<Aggregate>& agg, std::size_t slot, Connection& target,
@@ -207,7 +232,10 @@ void CommandRouter::fill(const std::shared_ptr<Aggregate>& agg, std::size_t slot
 
 void CommandRouter::finish(Aggregate& agg) {
   agg.done = true;
-  agg.timer.cancel();
+  if (agg.deadline) {
+    deadlines_.erase(*agg.deadline);
+    agg.deadline.reset();
+  }
   for (const Key& k : agg.keys) pending_.erase(k);
   auto origin = agg.origin.lock();
   if (!origin || !origin->open()) return;

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <megane/proto/command_messages.hpp>
 #include <megane/proto/frame.hpp>
 
@@ -49,12 +51,21 @@ class CommandRouter {
             std::string data);
   void finish(Aggregate& agg);
   std::chrono::milliseconds deadline(std::uint32_t requested_ms) const;
+  void watch_deadline(const std::shared_ptr<Aggregate>& agg, std::chrono::milliseconds timeout);
+  void arm_deadline_timer();
+  void on_deadlines();
 
   boost::asio::io_context& io_;
   Supervisor& supervisor_;
   std::chrono::milliseconds default_timeout_;
   std::vector<std::weak_ptr<Connection>> child_connections_;  // by Child::index
   std::map<Key, std::pair<std::shared_ptr<Aggregate>, std::size_t>> pending_;
+  // One timer for every request: deadlines in order (most share one timeout, so new ones go
+  // to the end and the timer is rarely re-armed); a finished request removes its entry.
+  using Deadlines = std::multimap<std::chrono::steady_clock::time_point, std::weak_ptr<Aggregate>>;
+  Deadlines deadlines_;
+  boost::asio::steady_timer deadline_timer_;
+  std::optional<std::chrono::steady_clock::time_point> armed_for_;
   std::uint32_t next_request_id_ = 1;
 };
 

@@ -1,16 +1,19 @@
 #include <megane/sdk/ipc_client.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <exception>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -30,6 +33,8 @@ constexpr std::uint32_t hello_request_id = 1;
 // A child that cannot get its frames out is stuck anyway; bound the queue instead of growing
 // until the OOM killer picks a process.
 constexpr std::size_t max_queued_bytes = 64u << 20;
+// Early frames kept until a handler exists; more than this and the rest are dropped.
+constexpr std::size_t max_held_frames = 1024;
 
 proto::ErrorReply local_error(std::string message) {
   return {proto::ErrorCode::internal, std::move(message)};
@@ -107,6 +112,10 @@ struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
   std::size_t queued_bytes = 0;
   std::unordered_map<std::uint32_t, std::shared_ptr<Pending>> pending;
   std::uint32_t last_request_id = hello_request_id;
+  bool writer_waiting = false;  // parked on `wake`: enqueue() must wake it
+  // Frames that arrived before a message handler was installed (e.g. a command right behind
+  // hello_ok): kept, bounded, and handed over once on_message() installs one.
+  std::vector<std::pair<proto::FrameHeader, proto::Bytes>> held;
   bool open = false;    // handshake done and not closed
   bool closed = false;  // close() called or connection lost: never reopens
   MessageHandler message_handler;
@@ -217,19 +226,32 @@ asio::awaitable<void> IpcClient::Impl::read_loop(std::shared_ptr<Impl> self) {
 }
 
 asio::awaitable<void> IpcClient::Impl::write_loop(std::shared_ptr<Impl> self) {
+  std::vector<proto::Bytes> batch;
+  std::vector<asio::const_buffer> buffers;
   while (!self->closed) {
     if (self->queue.empty()) {
+      self->writer_waiting = true;
       co_await self->wake.async_wait(use_tuple);  // cancelled by enqueue() and shut()
+      self->writer_waiting = false;
       continue;
     }
-    auto [ec, n] = co_await asio::async_write(self->socket, asio::buffer(self->queue.front()),
-                                              use_tuple);
+    // Everything queued goes out in one gathered write: with many requests in flight that is
+    // one syscall for all of them instead of one each.
+    batch.clear();
+    buffers.clear();
+    while (!self->queue.empty() && batch.size() < 256) {
+      batch.push_back(std::move(self->queue.front()));
+      self->queue.pop_front();
+      buffers.emplace_back(batch.back().data(), batch.back().size());
+    }
+    std::size_t bytes = 0;
+    for (const auto& b : batch) bytes += b.size();
+    auto [ec, n] = co_await asio::async_write(self->socket, buffers, use_tuple);
+    self->queued_bytes -= std::min(self->queued_bytes, bytes);
     if (ec) {
       self->lost(ec);
       co_return;
     }
-    self->queued_bytes -= self->queue.front().size();
-    self->queue.pop_front();
   }
 }
 
@@ -268,8 +290,10 @@ void IpcClient::Impl::dispatch(const proto::FrameView& f) {
     } catch (const std::exception& e) {
       logger->error("IPC message handler threw on {}: {}", proto::to_string(h.type), e.what());
     }
+  } else if (held.size() < max_held_frames) {
+    held.emplace_back(h, proto::Bytes(f.payload.begin(), f.payload.end()));
   } else {
-    logger->debug("ignoring IPC frame of type {:#06x} ({})", static_cast<unsigned>(h.type),
+    logger->debug("ignoring IPC frame of type {:#06x} ({}): no handler installed", static_cast<unsigned>(h.type),
                   proto::to_string(h.type));
   }
 }
@@ -313,7 +337,7 @@ bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32
   proto::append_frame(frame, type, flags, id, payload);
   queued_bytes += frame.size();
   queue.push_back(std::move(frame));
-  wake.cancel();
+  if (writer_waiting) wake.cancel();
   return true;
 }
 
@@ -435,7 +459,23 @@ asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload
   co_return failure(IpcStatus::cancelled, "request cancelled");
 }
 
-void IpcClient::on_message(MessageHandler handler) { impl_->message_handler = std::move(handler); }
+void IpcClient::on_message(MessageHandler handler) {
+  impl_->message_handler = std::move(handler);
+  if (impl_->held.empty() || !impl_->message_handler) return;
+  // Hand over what arrived early, on the loop (not inside the caller's stack), in order.
+  asio::post(impl_->executor, [impl = impl_] {
+    auto held = std::move(impl->held);
+    impl->held.clear();
+    for (auto& [h, payload] : held) {
+      if (impl->closed || !impl->message_handler) return;
+      try {
+        impl->message_handler(h, payload);
+      } catch (const std::exception& e) {
+        impl->logger->error("IPC message handler threw on {}: {}", proto::to_string(h.type), e.what());
+      }
+    }
+  });
+}
 void IpcClient::on_disconnect(DisconnectHandler handler) {
   impl_->disconnect_handler = std::move(handler);
 }

@@ -48,9 +48,11 @@ StoreResult<T> success(T value) {
 }
 
 // Every op is a free coroutine taking everything by value: the Store handle that started it
-// may be a temporary that is gone by the time the coroutine runs.
-Op<std::optional<std::string>> get_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
-  const Reply reply = co_await ipc->request(MessageType::store_get, proto::encode(proto::StoreGet{std::move(key)}), timeout);
+// may be a temporary that is gone by the time the coroutine runs. Payloads are encoded before
+// the coroutine starts: g++ 12 destroys a braced aggregate temporary inside a co_await
+// expression twice (proto::StoreGet{...} there was a double free).
+Op<std::optional<std::string>> get_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
+  const Reply reply = co_await ipc->request(MessageType::store_get, std::move(payload), timeout);
   if (!reply.ok()) co_return failed<std::optional<std::string>>(reply, MessageType::store_get);
   proto::StoreValue v;
   if (!proto::decode(reply.payload, v)) co_return undecodable<std::optional<std::string>>(MessageType::store_get);
@@ -66,23 +68,27 @@ Op<bool> applied_op(IpcClient* ipc, std::chrono::milliseconds timeout, MessageTy
   co_return success(a.applied);
 }
 
-Op<std::int64_t> increment_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key, std::int64_t delta) {
-  const Reply reply = co_await ipc->request(MessageType::store_increment,
-                                            proto::encode(proto::StoreIncrement{std::move(key), delta}), timeout);
+Op<std::int64_t> increment_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
+  const Reply reply = co_await ipc->request(MessageType::store_increment, std::move(payload), timeout);
   if (!reply.ok()) co_return failed<std::int64_t>(reply, MessageType::store_increment);
   proto::StoreInteger v;
   if (!proto::decode(reply.payload, v)) co_return undecodable<std::int64_t>(MessageType::store_increment);
   co_return success(v.value);
 }
 
-Op<KeyPage> keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string prefix, std::string cursor,
-                    std::uint32_t count) {
-  const Reply reply = co_await ipc->request(
-      MessageType::store_keys, proto::encode(proto::StoreKeys{std::move(prefix), std::move(cursor), count}), timeout);
+Op<KeyPage> keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
+  const Reply reply = co_await ipc->request(MessageType::store_keys, std::move(payload), timeout);
   if (!reply.ok()) co_return failed<KeyPage>(reply, MessageType::store_keys);
   proto::StoreKeyPage page;
   if (!proto::decode(reply.payload, page)) co_return undecodable<KeyPage>(MessageType::store_keys);
-  co_return success(KeyPage{std::move(page.keys), std::move(page.next_cursor)});
+  KeyPage out;
+  out.keys = std::move(page.keys);
+  out.next_cursor = std::move(page.next_cursor);
+  co_return success(std::move(out));
+}
+
+proto::Bytes keys_payload(std::string prefix, std::string cursor, std::uint32_t count) {
+  return proto::encode(proto::StoreKeys{std::move(prefix), std::move(cursor), count});
 }
 
 Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string prefix,
@@ -90,7 +96,8 @@ Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::millisecon
   std::vector<std::string> all;
   std::string cursor;
   do {
-    StoreResult<KeyPage> page = co_await keys_op(ipc, timeout, prefix, std::move(cursor), page_size);
+    proto::Bytes payload = keys_payload(prefix, std::move(cursor), page_size);
+    StoreResult<KeyPage> page = co_await keys_op(ipc, timeout, std::move(payload));
     if (!page.ok()) co_return failed<std::vector<std::string>>(page.status, std::move(page.message));
     all.insert(all.end(), std::make_move_iterator(page.value.keys.begin()),
                std::make_move_iterator(page.value.keys.end()));
@@ -99,15 +106,19 @@ Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::millisecon
   co_return success(std::move(all));
 }
 
+proto::Bytes get_payload(std::string key) { return proto::encode(proto::StoreGet{std::move(key)}); }
+
 Op<std::optional<JsonText>> get_json_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
-  StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, std::move(key));
+  proto::Bytes payload = get_payload(std::move(key));
+  StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, std::move(payload));
   if (!r.ok()) co_return failed<std::optional<JsonText>>(r.status, std::move(r.message));
   if (!r.value) co_return success<std::optional<JsonText>>(std::nullopt);
   co_return success<std::optional<JsonText>>(JsonText(std::move(*r.value)));
 }
 
 Op<std::optional<std::int64_t>> get_int_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
-  StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, key);
+  proto::Bytes payload = get_payload(key);
+  StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, std::move(payload));
   if (!r.ok()) co_return failed<std::optional<std::int64_t>>(r.status, std::move(r.message));
   if (!r.value) co_return success<std::optional<std::int64_t>>(std::nullopt);
   const auto n = detail::parse_store_integer(*r.value);
@@ -139,7 +150,7 @@ std::string_view to_string(StoreStatus status) noexcept {
 }
 
 Store::Op<std::optional<std::string>> Store::get(std::string key) const {
-  return get_op(ipc_, timeout_, std::move(key));
+  return get_op(ipc_, timeout_, get_payload(std::move(key)));
 }
 
 Store::Op<bool> Store::set(std::string key, std::string value, SetOptions options) const {
@@ -152,7 +163,7 @@ Store::Op<bool> Store::del(std::string key) const {
 }
 
 Store::Op<std::int64_t> Store::increment(std::string key, std::int64_t delta) const {
-  return increment_op(ipc_, timeout_, std::move(key), delta);
+  return increment_op(ipc_, timeout_, proto::encode(proto::StoreIncrement{std::move(key), delta}));
 }
 
 Store::Op<bool> Store::compare_and_set(std::string key, std::optional<std::string> expected, std::string value,
@@ -166,7 +177,7 @@ Store::Op<bool> Store::expire(std::string key, std::chrono::milliseconds ttl) co
 }
 
 Store::Op<KeyPage> Store::keys(std::string prefix, std::string cursor, std::uint32_t count) const {
-  return keys_op(ipc_, timeout_, std::move(prefix), std::move(cursor), count);
+  return keys_op(ipc_, timeout_, keys_payload(std::move(prefix), std::move(cursor), count));
 }
 
 Store::Op<std::vector<std::string>> Store::all_keys(std::string prefix, std::uint32_t page_size) const {
