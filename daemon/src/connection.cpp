@@ -54,10 +54,26 @@ void Connection::start(std::chrono::milliseconds handshake_timeout) {
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
+  socket_.non_blocking(true);
+  bool drained = true;  // the last read came up short: the socket is probably empty now
   while (!closing_) {
     auto space = in_.prepare();
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
-                                                     as_tuple(use_awaitable));
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (drained) {
+      // Wait for readiness first: a read attempted on an empty socket costs a syscall that
+      // only says EAGAIN (Asio tries one before it waits).
+      auto [wec] = co_await socket_.async_wait(Socket::wait_read, as_tuple(use_awaitable));
+      ec = wec;
+      if (!ec) n = socket_.read_some(asio::buffer(space.data(), space.size()), ec);
+      if (ec == asio::error::would_block) continue;
+    } else {
+      auto [rec, rn] = co_await socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                                                         as_tuple(use_awaitable));
+      ec = rec;
+      n = rn;
+    }
+    drained = n < space.size();
     if (ec) {
       if (!closing_) close_now(ec == asio::error::eof ? "peer closed" : ec.message());
       break;

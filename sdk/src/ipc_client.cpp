@@ -213,10 +213,25 @@ void IpcClient::Impl::start() {
 }
 
 asio::awaitable<void> IpcClient::Impl::read_loop(std::shared_ptr<Impl> self) {
+  self->socket.non_blocking(true);
+  bool drained = true;  // the last read came up short: the socket is probably empty now
   while (self->drain()) {
     auto space = self->assembler.prepare();
-    auto [ec, n] = co_await self->socket.async_read_some(
-        asio::buffer(space.data(), space.size()), use_tuple);
+    error_code ec;
+    std::size_t n = 0;
+    if (drained) {
+      // Wait for readiness first: a read attempted on an empty socket costs a syscall that
+      // only says EAGAIN (Asio tries one before it waits).
+      auto [wec] = co_await self->socket.async_wait(asio::local::stream_protocol::socket::wait_read, use_tuple);
+      ec = wec;
+      if (!ec) n = self->socket.read_some(asio::buffer(space.data(), space.size()), ec);
+      if (ec == asio::error::would_block) continue;
+    } else {
+      auto [rec, rn] = co_await self->socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+      ec = rec;
+      n = rn;
+    }
+    drained = n < space.size();
     if (ec) {
       self->lost(ec);
       co_return;
