@@ -251,3 +251,22 @@ TEST_CASE("fakecord session: heartbeats, zombie connections and heartbeat reques
   CHECK(hub.counters().heartbeat_requests == 1);
   CHECK(hub.counters().heartbeat_requests_answered == 1);
 }
+
+TEST_CASE("fakecord session: reconnect and drop faults", "[fakecord]") {
+  Hub hub(small_options(), t0);
+  Client c(hub, t0);
+  identified(c, 0, 1, t0);
+  c.conn.send_reconnect();
+  const auto got = c.read();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].text == R"({"t":null,"s":null,"op":7,"d":null})");
+  CHECK(c.conn.state() == ConnectionState::authenticated);  // the client closes, not fakecord
+
+  c.conn.drop();
+  CHECK(c.conn.outbox().dropped());
+  CHECK(c.conn.outbox().pending() == 0);
+  CHECK(hub.counters().drops == 1);
+  const std::string sid = c.conn.session()->id;
+  c.conn.on_transport_closed(t0 + 1s);
+  CHECK(hub.find_resumable(sid, t0 + 2s) != nullptr);  // a drop keeps the session
+}

@@ -6,7 +6,10 @@
 #include <zlib.h>
 
 #include "catch.hpp"
+#include "fakecord/fixed_deflate.hpp"
 #include "fakecord/frame_reader.hpp"
+#include "fakecord/message_template.hpp"
+#include "fakecord/population.hpp"
 #include "fakecord/outbox.hpp"
 #include "fakecord/ws_codec.hpp"
 #include "fakecord/zlib_stream.hpp"
@@ -156,4 +159,66 @@ TEST_CASE("fakecord websocket: protocol errors", "[fakecord]") {
     REQUIRE(events.size() == 1);
     CHECK(events[0].code == 1002);
   }
+}
+
+TEST_CASE("fakecord zlib-stream: hand-written back-references inflate like the real thing", "[fakecord]") {
+  // Literals, a long overlapping copy and a sync flush, decoded by zlib's inflate.
+  std::string raw("\x78\x9c", 2);
+  {
+    FixedDeflate block(raw);
+    block.literals("abc\xff\x80xyz");
+    block.copy(600, 3);  // "xyz" x 200, overlapping
+    block.finish_sync_flush();
+  }
+  CHECK(ends_with_suffix(raw));
+  Inflater client;
+  std::string expected = "abc\xff\x80xyz";
+  for (int i = 0; i < 200; ++i) expected += "xyz";
+  CHECK(client.inflate_message(raw) == expected);
+}
+
+TEST_CASE("fakecord zlib-stream: burst templates and zlib messages share one stream", "[fakecord]") {
+  const Population pop(PopulationSpec{30, 8, 4, 3, 5});
+  const auto templates = build_message_templates(pop, 0, 1, true, 8);
+  REQUIRE(templates.size() == 8);
+  Outbox out(OutboxOptions{true, 6, -1, 5});
+  FrameReader reader(true);
+  std::vector<std::string> expected;
+  std::uint64_t seq = 1;
+  for (int round = 0; round < 60; ++round) {
+    // Ordinary payloads in between force zlib to learn the hand-written history.
+    if (round % 7 == 0) {
+      expected.push_back(R"({"t":null,"s":null,"op":11,"d":null,"round":)" + std::to_string(round) + "}");
+      out.send(expected.back());
+    }
+    if (round == 30) {  // > 32 KiB of fresh text: earlier template copies fall out of the window
+      expected.push_back("{\"pad\":\"" + std::string(40000, 'q') + "\"}");
+      out.send(expected.back());
+    }
+    for (int k = 0; k < 20; ++k, ++seq) {
+      const MessageTemplate& t = templates[seq % templates.size()];
+      std::string plain;
+      t.render(plain, seq, burst_message_id(seq));
+      expected.push_back(plain);
+      out.send_template(t, seq, burst_message_id(seq));
+    }
+  }
+  std::string bytes;
+  out.take(bytes);
+  const auto texts = reader.feed(bytes);
+  REQUIRE(texts.size() == expected.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) REQUIRE(texts[i] == expected[i]);
+  // Most of each burst message is a back-reference: far smaller than the text.
+  CHECK(bytes.size() * 10 < 1200 * 20 * 60);
+
+  // --burst-zlib-level 1: the same messages through zlib.
+  Outbox deflated(OutboxOptions{true, 6, 1, 0});
+  FrameReader reader2(true);
+  for (std::uint64_t s = 1; s <= 50; ++s) deflated.send_template(templates[s % 8], s, burst_message_id(s));
+  deflated.take(bytes);
+  const auto texts2 = reader2.feed(bytes);
+  REQUIRE(texts2.size() == 50);
+  std::string plain;
+  templates[50 % 8].render(plain, 50, burst_message_id(50));
+  CHECK(texts2.back() == plain);
 }

@@ -130,10 +130,12 @@ awaitable<void> GatewayIo::writer(std::shared_ptr<GatewayIo> self) {
   }
   transport_->close();
   conn_.on_transport_closed(Clock::now());
+  spdlog::debug("gateway connection {} ended: {}", conn_.id(),
+                outbox.dropped() ? std::string("dropped") : fmt::format("close code {}", outbox.close_code()));
 }
 
 awaitable<void> run_burst(Hub& hub, BurstJob job) {
-  ++hub.active_bursts;
+  hub.burst_started();
   BurstPacer pacer(job.count, job.rate, Clock::now());
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!pacer.done()) {
@@ -151,7 +153,7 @@ awaitable<void> run_burst(Hub& hub, BurstJob job) {
     timer.expires_at(backlogged ? now + 1ms : std::max(pacer.next_due(), now + 100us));
     co_await timer.async_wait(asio::as_tuple(use_awaitable));
   }
-  --hub.active_bursts;
+  hub.burst_finished();
   spdlog::debug("burst for session {} ended after {} of {} events", job.session_id, pacer.sent_count(), job.count);
 }
 

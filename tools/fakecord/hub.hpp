@@ -87,7 +87,8 @@ class Hub {
   Counters& counters() noexcept { return counters_; }
   RestState& rest() noexcept { return rest_; }
   std::uint64_t next_message_id() { return burst_message_id(message_counter_++); }
-  std::uint32_t active_bursts = 0;
+  void burst_started() { ++active_bursts_; }
+  void burst_finished() { --active_bursts_; }
 
   std::string stats_json(TimePoint now);
   std::string sessions_json();
@@ -114,6 +115,7 @@ class Hub {
   std::uint64_t sessions_created_ = 0;
   std::map<std::tuple<std::uint32_t, std::uint32_t, bool>, std::vector<MessageTemplate>> templates_;
   std::uint64_t message_counter_ = 0;
+  std::uint32_t active_bursts_ = 0;  // burst coroutines running (network layer)
   std::string scratch_;  // GUILD_CREATE text, reused
 };
 

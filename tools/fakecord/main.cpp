@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   bool bench = false;
   std::uint64_t bench_events = 1'000'000;
-  app.add_option("--port", o.port, "first of four ports (gateway, api, control, resume); 0 picks free ones");
+  app.add_option("--port", o.port, "first of four ports (gateway, api, control, resume); 0 picks free ones")
+      ->capture_default_str();
   app.add_option("--token-file", token_file, "file holding the valid bot token (mode 0600)");
   app.add_option("--guilds", o.guilds, "guilds the bot is in")->capture_default_str();
   app.add_option("--members-per-guild", o.members_per_guild, "members per guild, the bot included")
@@ -99,7 +100,9 @@ int main(int argc, char** argv) {
   app.add_option("--zlib-split-every", o.zlib_split_every, "zlib-stream: split every Nth message into two WebSocket messages (0: never)")
       ->capture_default_str();
   app.add_option("--zlib-level", o.zlib_level, "zlib level of ordinary payloads")->capture_default_str()->check(CLI::Range(0, 9));
-  app.add_option("--burst-zlib-level", o.burst_zlib_level, "zlib level of burst payloads")->capture_default_str()->check(CLI::Range(0, 9));
+  app.add_option("--burst-zlib-level", o.burst_zlib_level,
+                 "zlib level of burst payloads; -1: back-references to the template, no zlib (fastest)")
+      ->capture_default_str()->check(CLI::Range(-1, 9));
   app.add_flag("--tls", o.tls, "serve wss:// and https:// with an in-process self-signed certificate");
   app.add_option("--cert-out", o.cert_out, "with --tls: write the certificate (PEM) here for clients to trust");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();

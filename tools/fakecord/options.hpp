@@ -48,7 +48,7 @@ struct Options {
   std::size_t replay_buffer = 100'000;        // dispatches kept per session for RESUME
   std::uint32_t zlib_split_every = 0;         // split every Nth zlib message in two (0: never)
   int zlib_level = 6;
-  int burst_zlib_level = 1;
+  int burst_zlib_level = -1;  // -1: burst MESSAGE_CREATEs as back-references (fixed_deflate.hpp)
 
   bool tls = false;
   std::string cert_out;  // where --tls writes the self-signed certificate (PEM)

@@ -1,5 +1,6 @@
 #include "fakecord/outbox.hpp"
 
+#include "fakecord/json_out.hpp"
 #include "fakecord/message_template.hpp"
 #include "fakecord/ws_codec.hpp"
 
@@ -14,9 +15,13 @@ void Outbox::wake(bool was_empty) {
 }
 
 void Outbox::append_compressed(std::string_view payload, bool bulk) {
-  zlib_->set_level(bulk ? options_.burst_zlib_level : options_.zlib_level);
+  zlib_->set_level(bulk && options_.burst_zlib_level >= 0 ? options_.burst_zlib_level : options_.zlib_level);
   compressed_.clear();
   zlib_->compress(payload, compressed_);
+  frame_compressed();
+}
+
+void Outbox::frame_compressed() {
   ++zlib_messages_;
   const bool split = options_.split_every != 0 && zlib_messages_ % options_.split_every == 0 &&
                      compressed_.size() >= 2;
@@ -29,6 +34,28 @@ void Outbox::append_compressed(std::string_view payload, bool bulk) {
   const std::size_t half = compressed_.size() / 2;
   ws::append_frame(bytes_, ws::Opcode::binary, std::string_view(compressed_).substr(0, half));
   ws::append_frame(bytes_, ws::Opcode::binary, std::string_view(compressed_).substr(half));
+}
+
+void Outbox::append_template_compressed(const MessageTemplate& tmpl, std::uint64_t seq, std::uint64_t message_id) {
+  // The template's constant text was sent moments ago: reference it instead of compressing it.
+  char seq_text[24];
+  char id_text[24];
+  const std::string_view seq_digits(seq_text, json::digits(seq_text, seq));
+  const std::string_view id_digits(id_text, json::digits(id_text, message_id));
+  const std::uint64_t start = zlib_->position();
+  std::uint64_t& tail_seen = tail_seen_.try_emplace(&tmpl, ZlibStream::no_position).first->second;
+  pieces_.clear();
+  pieces_.push_back({MessageTemplate::head, head_seen_});
+  pieces_.push_back({seq_digits, ZlibStream::no_position});
+  pieces_.push_back({MessageTemplate::mid, mid_seen_});
+  pieces_.push_back({id_digits, ZlibStream::no_position});
+  pieces_.push_back({tmpl.tail(), tail_seen});
+  compressed_.clear();
+  zlib_->compress_pieces(pieces_, compressed_);
+  head_seen_ = start;
+  mid_seen_ = start + MessageTemplate::head.size() + seq_digits.size();
+  tail_seen = mid_seen_ + MessageTemplate::mid.size() + id_digits.size();
+  frame_compressed();
 }
 
 void Outbox::send(std::string_view payload, bool bulk) {
@@ -46,7 +73,9 @@ void Outbox::send(std::string_view payload, bool bulk) {
 void Outbox::send_template(const MessageTemplate& tmpl, std::uint64_t seq, std::uint64_t message_id) {
   if (finished()) return;
   const bool was_empty = bytes_.empty();
-  if (zlib_) {
+  if (zlib_ && options_.burst_zlib_level < 0) {
+    append_template_compressed(tmpl, seq, message_id);
+  } else if (zlib_) {
     scratch_.clear();
     tmpl.render(scratch_, seq, message_id);
     append_compressed(scratch_, true);

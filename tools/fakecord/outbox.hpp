@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "fakecord/zlib_stream.hpp"
 
@@ -19,7 +21,7 @@ class MessageTemplate;
 struct OutboxOptions {
   bool zlib = false;
   int zlib_level = 6;
-  int burst_zlib_level = 1;
+  int burst_zlib_level = -1;  // -1: burst messages as back-references to their template (no zlib)
   std::uint32_t split_every = 0;  // zlib: every Nth message goes out as two WebSocket messages
 };
 
@@ -51,6 +53,8 @@ class Outbox {
 
  private:
   void append_compressed(std::string_view payload, bool bulk);
+  void append_template_compressed(const MessageTemplate& tmpl, std::uint64_t seq, std::uint64_t message_id);
+  void frame_compressed();
   void wake(bool was_empty);
 
   OutboxOptions options_;
@@ -58,6 +62,11 @@ class Outbox {
   std::string bytes_;
   std::string scratch_;      // uncompressed payload (zlib path)
   std::string compressed_;   // one compressed message
+  // Where the template texts were last sent in the zlib stream (for back-references).
+  std::vector<ZlibStream::Piece> pieces_;
+  std::uint64_t head_seen_ = ZlibStream::no_position;
+  std::uint64_t mid_seen_ = ZlibStream::no_position;
+  std::unordered_map<const MessageTemplate*, std::uint64_t> tail_seen_;
   std::uint64_t messages_ = 0;
   std::uint64_t zlib_messages_ = 0;
   std::uint16_t close_code_ = 0;

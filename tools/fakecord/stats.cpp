@@ -78,7 +78,7 @@ std::string Hub::stats_json(TimePoint now) {
   append_count_map(out, c.client_closes);
   field(out, "drops", c.drops);
   field(out, "bursts_started", c.bursts_started);
-  field(out, "bursts_active", active_bursts);
+  field(out, "bursts_active", active_bursts_);
   out.append(",\"session_start_limit\":{\"total\":");
   json::num(out, std::uint64_t{budget_.total()});
   field(out, "remaining", budget_.remaining(now));
