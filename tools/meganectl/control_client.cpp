@@ -149,39 +149,15 @@ CallResult ControlClient::receive(Clock::time_point deadline) {
 
 CallResult ControlClient::wait_reply(std::uint32_t request_id, Clock::time_point deadline) {
   for (;;) {
-    proto::FrameView f;
-    switch (read_frame(f, deadline)) {
-      case Io::ok: break;
-      case Io::timeout: return failure(CallStatus::timeout, "no answer from meganed in time");
-      case Io::closed:
-        return failure(CallStatus::unreachable,
-                       io_error_.empty() ? std::string("meganed closed the connection")
-                                         : fmt::format("connection to meganed lost: {}", io_error_));
-      case Io::bad_frame:
-        return failure(CallStatus::protocol_error,
-                       fmt::format("bad frame from the socket: {}", io_error_));
-    }
-    const proto::FrameHeader h = f.header;
-    const bool ours = h.has(proto::FrameFlags::reply) && h.request_id == request_id;
-    if (ours || (h.type == MessageType::error && !h.has(proto::FrameFlags::reply))) {
-      CallResult r;
-      r.header = h;
-      if (is_error_frame(h)) {
-        r.status = CallStatus::rejected;
-        if (!proto::decode(f.payload, r.error)) r.error.message = "undecodable error reply";
-      } else {
-        r.payload.assign(f.payload.begin(), f.payload.end());
-      }
+    // receive() answers pings and turns error frames into `rejected` results.
+    CallResult r = receive(deadline);
+    if (r.status != CallStatus::ok && r.status != CallStatus::rejected) {
+      if (r.status == CallStatus::timeout) r.error.message = "no answer from meganed in time";
       return r;
     }
-    if (h.type == MessageType::ping && !h.has(proto::FrameFlags::reply)) {
-      proto::Bytes pong;
-      proto::append_frame(pong, MessageType::pong, static_cast<std::uint16_t>(proto::FrameFlags::reply),
-                          h.request_id, {});
-      if (write_all(pong, deadline) != Io::ok) {
-        return failure(CallStatus::unreachable, fmt::format("connection to meganed lost: {}", io_error_));
-      }
-    }
+    const proto::FrameHeader& h = r.header;
+    const bool ours = h.has(proto::FrameFlags::reply) && h.request_id == request_id;
+    if (ours || (h.type == MessageType::error && !h.has(proto::FrameFlags::reply))) return r;
     // Anything else (late replies, events for other roles) is not ours: skip it.
   }
 }
