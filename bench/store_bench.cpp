@@ -3,14 +3,16 @@
 // client. bench/store_vs_redis.sh runs it next to redis-benchmark; numbers only, no asserts.
 //
 //   megane_store_bench --socket PATH --op get|set [--ops 200000] [--in-flight 16]
-//                      [--keys 10000] [--value-bytes 16]
+//                      [--keys 10000] [--value-bytes 16] [--batch 1]
 //
 // Keys are "key:" + 12 digits (redis-benchmark's -r key shape), chosen uniformly at random;
 // values are --value-bytes of 'x'. --in-flight N runs N coroutines on one connection, each
 // awaiting its own op before issuing the next: at most N requests are outstanding, which is
-// what redis-benchmark -P N (pipelining) gives Redis. GET first writes every key once
+// close to what redis-benchmark -P N (pipelining) gives Redis; --batch 1 copies -P exactly:
+// issue N, await all N, repeat. GET first writes every key once
 // (untimed), so every GET finds its key. Prints one line:
 //   op=get in_flight=16 ops=200000 seconds=0.812 ops_per_sec=246305
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -44,6 +46,7 @@ struct Options {
   std::uint64_t in_flight = 1;
   std::uint64_t keys = 10'000;
   std::uint64_t value_bytes = 16;
+  bool batch = false;  // --batch 1: rounds of in_flight ops, each round awaited whole
 };
 
 bool parse(int argc, char** argv, Options& o) {
@@ -61,6 +64,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (name == "--in-flight") ok = number(o.in_flight);
     else if (name == "--keys") ok = number(o.keys);
     else if (name == "--value-bytes") ok = number(o.value_bytes);
+    else if (name == "--batch") o.batch = value == "1";
     else ok = false;
     if (!ok) return false;
   }
@@ -116,6 +120,39 @@ asio::awaitable<bool> run_lanes(megane::Store store, std::shared_ptr<Run> run, b
   co_return run->error.empty();
 }
 
+// --batch 1, redis-benchmark -P's shape: issue in_flight ops, await all of them, repeat.
+asio::awaitable<bool> run_batches(megane::Store store, std::shared_ptr<Run> run, bool is_get) {
+  const auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer done(ex);
+  std::mt19937_64 rng(0x5EED);
+  std::uniform_int_distribution<std::uint64_t> pick(0, run->options.keys - 1);
+  auto one = [](megane::Store st, std::shared_ptr<Run> r, bool get, std::string key) -> asio::awaitable<void> {
+    if (get) {
+      const auto res = co_await st.get(std::move(key));
+      if (!res.ok() || !res.value) r->error = res.ok() ? "a GET found no value" : res.message;
+    } else {
+      const auto res = co_await st.set(std::move(key), r->value);
+      if (!res.ok()) r->error = res.message;
+    }
+  };
+  run->started = Clock::now();
+  while (run->issued < run->options.ops && run->error.empty()) {
+    const std::uint64_t n = std::min(run->options.in_flight, run->options.ops - run->issued);
+    run->issued += n;
+    run->lanes_left = n;
+    done.expires_at(asio::steady_timer::time_point::max());
+    for (std::uint64_t i = 0; i < n; ++i) {
+      asio::co_spawn(ex, one(store, run, is_get, key_of(pick(rng))), [run, &done](std::exception_ptr e) {
+        if (e) run->error = "an op threw";
+        if (--run->lanes_left == 0) done.cancel();
+      });
+    }
+    while (run->lanes_left > 0) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  run->finished = Clock::now();
+  co_return run->error.empty();
+}
+
 asio::awaitable<int> bench(std::shared_ptr<Run> run) {
   const auto ex = co_await asio::this_coro::executor;
   megane::IpcClient client(ex, spdlog::default_logger());
@@ -139,7 +176,9 @@ asio::awaitable<int> bench(std::shared_ptr<Run> run) {
       }
     }
   }
-  const bool ok = co_await run_lanes(store, run, is_get);
+  bool ok = false;  // g++ 12: co_await of awaitable<bool> stays out of conditions
+  if (run->options.batch) ok = co_await run_batches(store, run, is_get);
+  else ok = co_await run_lanes(store, run, is_get);
   client.close();
   if (!ok) {
     fmt::print(stderr, "megane_store_bench: {}\n", run->error);

@@ -16,6 +16,8 @@
 # process that connects as a *control* client (like meganectl). "in flight N" = N coroutines on
 # one connection, each awaiting its op before the next (at most N outstanding).
 # Redis side: redis-benchmark -c 1 -P N (one connection, N pipelined commands per round trip).
+# (megane_store_bench --batch 1 copies -P's shape exactly, N issued then all N awaited; on the
+# development VM it measured within run-to-run noise of the sliding window used here.)
 # Both: keys key:NNNNNNNNNNNN uniformly over 10000 keys, 16-byte values. Persistence off:
 # meganed [store] persistence = false / redis --save '' --appendonly no. Always: meganed
 # fsync = "always" / redis --appendonly yes --appendfsync always. Each mode starts a fresh

@@ -107,7 +107,8 @@ TEST_CASE("proto: messages round-trip and reject truncation and trailing bytes",
 }
 
 TEST_CASE("proto: a string length past the end is caught, not read", "[proto]") {
-  Reader r(hex({0xFF, 0xFF, 0xFF, 0x7F, 'a'}));
+  const Bytes bytes = hex({0xFF, 0xFF, 0xFF, 0x7F, 'a'});  // the Reader only borrows them
+  Reader r(bytes);
   CHECK(r.str().empty());
   CHECK_FALSE(r.ok());
   CHECK(r.u32() == 0);  // sticky failure
