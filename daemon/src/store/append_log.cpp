@@ -44,6 +44,7 @@ struct AppendLog::Impl : std::enable_shared_from_this<AppendLog::Impl> {
   void rewrite_step();
   void finish_rewrite_callback(std::error_code ec);
   void update_guard();
+  void flush_batch();
   void post_error(Callback on_done, std::error_code ec);
   void note_failure(std::error_code ec);
   std::error_code stop();
@@ -67,6 +68,12 @@ struct AppendLog::Impl : std::enable_shared_from_this<AppendLog::Impl> {
   std::uint64_t base = 0;
   std::uint64_t size_before_rewrite = 0;
   std::string scratch;
+  // Records of this loop turn, handed to the disk thread in one piece at the end of the turn:
+  // under fsync=always that is one write and one fsync for everything a turn produced, not
+  // one fsync per record that happened to arrive first (group commit).
+  std::string batch;
+  std::uint64_t batch_seq = 0;
+  bool flush_posted = false;
   // Keeps io_context::run() going while appends or a rewrite are outstanding.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
 
@@ -94,6 +101,7 @@ void AppendLog::Impl::on_report(const DiskReport& r) {
         if (r.ec) {
           // The new file is broken: stop scanning, let the disk thread report why.
           scan_done = true;
+          flush_batch();
           disk->rewrite_finish();
         } else {
           post_step();
@@ -152,11 +160,13 @@ void AppendLog::Impl::rewrite_step() {
         return ++keys < chunk_keys && bytes.size() < rewrite_chunk_bytes;
       });
   if (!bytes.empty()) {
+    flush_batch();  // appends taken before this chunk go before it, as in the loop
     disk->rewrite_chunk(std::move(bytes));
     ++chunks_in_flight;
   }
   if (rewrite_cursor.empty()) {
     scan_done = true;
+    flush_batch();
     disk->rewrite_finish();
   } else if (chunks_in_flight < rewrite_chunks_in_flight) {
     post_step();
@@ -180,6 +190,12 @@ void AppendLog::Impl::update_guard() {
   }
 }
 
+void AppendLog::Impl::flush_batch() {
+  if (batch.empty() || !disk) return;
+  disk->append(batch, batch_seq);
+  batch.clear();
+}
+
 void AppendLog::Impl::post_error(Callback on_done, std::error_code ec) {
   boost::asio::post(io, [cb = std::move(on_done), ec] {
     if (cb) cb(ec);
@@ -190,6 +206,7 @@ std::error_code AppendLog::Impl::stop() {
   if (stopped) return stop_result;
   stopped = true;
   std::uint64_t written = 0;
+  flush_batch();  // what this turn appended is written before the thread stops
   if (disk) {
     stop_result = disk->stop();
     written = disk->last_written_seq();
@@ -261,7 +278,18 @@ void AppendLog::append(const LogRecord& record, Callback on_done) {
   }
   const std::uint64_t seq = s.next_seq++;
   s.waiting.emplace_back(seq, std::move(on_done));
-  s.disk->append(s.scratch, seq);
+  s.batch.append(s.scratch);
+  s.batch_seq = seq;
+  if (!s.flush_posted) {
+    s.flush_posted = true;
+    // Runs after every handler already queued, i.e. after the rest of this loop turn.
+    boost::asio::post(s.io, [weak = std::weak_ptr<Impl>(impl_)] {
+      if (auto impl = weak.lock()) {
+        impl->flush_posted = false;
+        impl->flush_batch();
+      }
+    });
+  }
   s.update_guard();
 }
 
@@ -276,6 +304,7 @@ RewriteStart AppendLog::rewrite(const Store& store, Callback on_done) {
   s.rewrite_store = &store;
   s.rewrite_done = std::move(on_done);
   s.rewrite_cursor.clear();
+  s.flush_batch();
   s.disk->rewrite_begin();
   s.post_step();
   s.update_guard();
