@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -114,6 +115,15 @@ std::string ConfigError::to_string() const {
   return out;
 }
 
+// The last resort of both defaults: a per-user directory under $TMPDIR (so parallel runs
+// with their own TMPDIR never collide), else the system's temporary directory.
+static fs::path private_temp_dir() {
+  std::error_code ec;
+  fs::path base = fs::temp_directory_path(ec);
+  if (ec || base.empty()) base = P_tmpdir;
+  return base / fmt::format("megane-{}", ::geteuid());
+}
+
 fs::path default_socket_path(const std::string& bot_name) {
   const std::string file = bot_name + ".sock";
   if (fs::path dir = absolute_env_dir("RUNTIME_DIRECTORY"); !dir.empty()) return dir / file;
@@ -121,7 +131,7 @@ fs::path default_socket_path(const std::string& bot_name) {
   if (fs::path dir = absolute_env_dir("XDG_RUNTIME_DIR"); !dir.empty()) {
     return dir / "megane" / file;
   }
-  return fs::path(fmt::format("/tmp/megane-{}", ::geteuid())) / file;
+  return private_temp_dir() / file;
 }
 
 fs::path default_store_path(const std::string& bot_name) {
@@ -130,7 +140,7 @@ fs::path default_store_path(const std::string& bot_name) {
   if (::geteuid() == 0) return fs::path("/var/lib/megane") / file;
   if (fs::path dir = absolute_env_dir("XDG_STATE_HOME"); !dir.empty()) return dir / "megane" / file;
   if (fs::path dir = absolute_env_dir("HOME"); !dir.empty()) return dir / ".local" / "state" / "megane" / file;
-  return fs::path(fmt::format("/tmp/megane-{}", ::geteuid())) / file;
+  return private_temp_dir() / file;
 }
 
 LoadResult load_config(const fs::path& file) {

@@ -102,12 +102,12 @@ struct ConfigError {
 using LoadResult = std::variant<Config, ConfigError>;
 
 // Where to put the socket when the file does not say: $RUNTIME_DIRECTORY (systemd),
-// else /run/megane when root, else $XDG_RUNTIME_DIR/megane, else /tmp/megane-UID.
+// else /run/megane when root, else $XDG_RUNTIME_DIR/megane, else $TMPDIR/megane-UID.
 std::filesystem::path default_socket_path(const std::string& bot_name);
 
 // Where the store's log goes when the file does not say: $STATE_DIRECTORY (systemd), else
 // /var/lib/megane when root, else $XDG_STATE_HOME/megane, else ~/.local/state/megane, else
-// /tmp/megane-UID; the file is <bot>.store.
+// $TMPDIR/megane-UID; the file is <bot>.store.
 std::filesystem::path default_store_path(const std::string& bot_name);
 
 // Reads TOML (.toml) or JSON (.json) by extension and validates every key.
