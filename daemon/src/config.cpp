@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <cstdio>
 
 #include <fmt/format.h>
 
