@@ -1,15 +1,22 @@
 #include <megane/sdk/cluster_worker.hpp>
 
+#include <chrono>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "gateway/daemon_authority.hpp"
+#include "gateway/gateway_impl.hpp"
 
 namespace megane {
 
 ClusterWorker::ClusterWorker(ClusterContext context)
     : Worker(std::move(static_cast<WorkerContext&>(context))),
       cluster_id_(context.cluster_id),
-      shards_(context.shards) {}
+      shards_(context.shards),
+      gateway_(std::make_unique<Gateway>(std::make_unique<Gateway::Impl>(
+          io().get_executor(), worker_context().logger, worker_context().request_stop))) {}
 
 ClusterWorker::~ClusterWorker() = default;
 
@@ -18,5 +25,30 @@ boost::asio::awaitable<CommandResult> ClusterWorker::handle_command(const Comman
 }
 
 void ClusterWorker::report_ready() { mark_ready(fmt::format(" ({} shards)", shard_count())); }
+
+boost::asio::awaitable<void> ClusterWorker::connect_gateway() {
+  if (gateway_->started()) throw std::logic_error("connect_gateway() called twice");
+  const Reply reply = co_await ipc().request(proto::MessageType::gateway_config, {}, std::chrono::seconds(30));
+  if (!reply.ok()) {
+    const std::string why = reply.status == IpcStatus::rejected ? reply.error.message
+                                                                : std::string(to_string(reply.status));
+    throw std::runtime_error(fmt::format("meganed gave no gateway settings: {}", why));
+  }
+  proto::GatewayConfig config;
+  if (!proto::decode(reply.payload, config)) throw std::runtime_error("malformed gateway settings from meganed");
+  gateway_->impl().start(config, shards_.first, shards_.count,
+                         std::make_unique<gateway::DaemonAuthority>(ipc()));
+  const bool ready = co_await gateway_->impl().wait_ready();
+  if (!ready) throw std::runtime_error("the gateway did not become ready");
+  logger().info("all {} shards are ready", shard_count());
+}
+
+boost::asio::awaitable<void> ClusterWorker::close_sdk_connections() {
+  if (!gateway_->started()) co_return;
+  co_await gateway_->impl().close(std::chrono::seconds(5));
+  // The final seqs must reach meganed before the process exits.
+  const bool flushed = co_await ipc().flush(std::chrono::seconds(1));
+  if (!flushed) logger().warn("could not hand the final session state to meganed");
+}
 
 }  // namespace megane

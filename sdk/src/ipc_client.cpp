@@ -474,6 +474,19 @@ asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload
   co_return failure(IpcStatus::cancelled, "request cancelled");
 }
 
+asio::awaitable<bool> IpcClient::flush(std::chrono::milliseconds timeout) {
+  const std::shared_ptr<Impl> self = impl_;
+  if (!self) co_return true;
+  // queued_bytes drops only when a write completes, so 0 means "on the socket".
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::steady_timer poll(self->executor);
+  while (self->open && self->queued_bytes > 0 && std::chrono::steady_clock::now() < deadline) {
+    poll.expires_after(std::chrono::milliseconds(1));
+    co_await poll.async_wait(use_tuple);
+  }
+  co_return self->queued_bytes == 0;
+}
+
 void IpcClient::on_message(MessageHandler handler) {
   impl_->message_handler = std::move(handler);
   if (impl_->held.empty() || !impl_->message_handler) return;

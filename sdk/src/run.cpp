@@ -88,6 +88,7 @@ class Runtime {
   void stop(int exit_code, std::string_view why, bool call_shutdown = true);
   asio::awaitable<void> stop_sequence(bool call_shutdown);
   asio::awaitable<void> guarded_shutdown();
+  asio::awaitable<void> guarded(asio::awaitable<void> step, std::string_view what);
   void finish(int exit_code);
 
   Environment env_;
@@ -251,16 +252,21 @@ asio::awaitable<void> Runtime::stop_sequence(bool call_shutdown) {
 // shutdown() never throws into the `||` above: a throwing operand would make the race wait for
 // the deadline instead of finishing.
 asio::awaitable<void> Runtime::guarded_shutdown() {
+  co_await guarded(worker_->shutdown(), "shutdown()");
+  co_await guarded(worker_->close_sdk_connections(), "closing the gateway");
+}
+
+asio::awaitable<void> Runtime::guarded(asio::awaitable<void> step, std::string_view what) {
   try {
-    co_await worker_->shutdown();
+    co_await std::move(step);
   } catch (const boost::system::system_error& e) {
     if (e.code() == asio::error::operation_aborted) {
-      logger_->debug("shutdown() cancelled at the deadline");
+      logger_->debug("{} cancelled at the deadline", what);
     } else {
-      logger_->error("shutdown() failed: {}", e.what());
+      logger_->error("{} failed: {}", what, e.what());
     }
   } catch (const std::exception& e) {
-    logger_->error("shutdown() failed: {}", e.what());
+    logger_->error("{} failed: {}", what, e.what());
   }
 }
 

@@ -63,6 +63,7 @@ Worker::Worker(WorkerContext context) : context_(std::move(context)) {}
 Worker::~Worker() = default;
 
 boost::asio::awaitable<void> Worker::shutdown() { co_return; }
+boost::asio::awaitable<void> Worker::close_sdk_connections() { co_return; }
 
 void Worker::on_event(proto::EventKind, std::string_view) {}
 

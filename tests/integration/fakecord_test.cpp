@@ -8,47 +8,14 @@
 
 #include "catch.hpp"
 #include "harness.hpp"
+#include "fakecord_process.hpp"
 #include "ws_client.hpp"
 
 using namespace megane::test;
 
 namespace {
 
-constexpr const char* token = "fakecord-test-token";
-
-// A running fakecord with its ports read from the JSON line it prints.
-struct Fakecord {
-  explicit Fakecord(std::vector<std::string> extra = {}) {
-    const fs::path token_file = dir.write("token", token);
-    ::chmod(token_file.c_str(), 0600);
-    std::vector<std::string> argv = {(bin_dir() / "fakecord").string(), "--token-file", token_file.string(),
-                                     "--guilds", "40", "--members-per-guild", "5", "--hello-interval-ms", "5000"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc = std::make_unique<Process>(argv, dir.path() / "fakecord.log");
-    const bool up = wait_until([&] { return proc->log_text().find("{\"gateway_port\":") != std::string::npos; }, 10s);
-    INFO(proc->log_text());
-    REQUIRE(up);
-    const std::string log = proc->log_text();
-    const std::size_t at = log.find("{\"gateway_port\":");
-    simdjson::dom::element ports = parser.parse(log.substr(at, log.find('\n', at) - at));
-    gateway = static_cast<std::uint16_t>(std::uint64_t(ports["gateway_port"]));
-    api = static_cast<std::uint16_t>(std::uint64_t(ports["api_port"]));
-    control = static_cast<std::uint16_t>(std::uint64_t(ports["control_port"]));
-    resume = static_cast<std::uint16_t>(std::uint64_t(ports["resume_port"]));
-  }
-
-  std::uint64_t stat(const char* key) {
-    const HttpReply r = http_request(control, "GET", "/stats");
-    simdjson::dom::element doc = parser.parse(r.body);
-    return std::uint64_t(doc[key]);
-  }
-  std::string stats() { return http_request(control, "GET", "/stats").body; }
-
-  TempDir dir;
-  std::unique_ptr<Process> proc;
-  std::uint16_t gateway = 0, api = 0, control = 0, resume = 0;
-  simdjson::dom::parser parser;
-};
+constexpr const char* token = fakecord_token;
 
 struct Msg {
   std::int64_t op = -1;
@@ -202,8 +169,8 @@ TEST_CASE("fakecord: RESUME on the resume port replays what was missed", "[fakec
     ws.drop();  // no close frame: the session stays resumable
   }
   REQUIRE(wait_until([&] { return fc.stat("connections_open") == 0; }, 5s));
-  const HttpReply d1 = http_request(fc.control, "POST", "/dispatch", R"({"shard":0,"t":"GUILD_UPDATE","d":{"id":"1","name":"a"}})");
-  const HttpReply d2 = http_request(fc.control, "POST", "/dispatch", R"({"shard":0,"t":"CHANNEL_UPDATE","d":{"id":"2"}})");
+  const HttpReply d1 = http_request(fc.control_port, "POST", "/dispatch", R"({"shard":0,"t":"GUILD_UPDATE","d":{"id":"1","name":"a"}})");
+  const HttpReply d2 = http_request(fc.control_port, "POST", "/dispatch", R"({"shard":0,"t":"CHANNEL_UPDATE","d":{"id":"2"}})");
   CHECK(d1.body == R"({"sessions":1})");
   CHECK(d2.status == 200);
 
@@ -235,7 +202,7 @@ TEST_CASE("fakecord: control API bursts, faults and counters", "[fakecord]") {
   Fakecord fc;
   WsClient ws(fc.gateway, "/?v=10&encoding=json");
   const Ready r = identify_and_load(ws, 0, 1);
-  const HttpReply burst = http_request(fc.control, "POST", "/burst", R"({"shard":0,"event":"MESSAGE_CREATE","count":3000,"rate":0})");
+  const HttpReply burst = http_request(fc.control_port, "POST", "/burst", R"({"shard":0,"event":"MESSAGE_CREATE","count":3000,"rate":0})");
   CHECK(burst.body == R"({"sessions":1,"skipped":0,"count":3000})");
   std::int64_t seq = r.last_seq;
   for (int i = 0; i < 3000; ++i) {
@@ -246,7 +213,7 @@ TEST_CASE("fakecord: control API bursts, faults and counters", "[fakecord]") {
   }
   CHECK(fc.stat("events_dispatched") == 1 + 40 + 3000);
 
-  http_request(fc.control, "POST", "/fault", R"({"shard":0,"kind":"heartbeat_request"})");
+  http_request(fc.control_port, "POST", "/fault", R"({"shard":0,"kind":"heartbeat_request"})");
   auto hb = next(ws);
   REQUIRE(hb);
   CHECK(hb->op == 1);
@@ -254,11 +221,11 @@ TEST_CASE("fakecord: control API bursts, faults and counters", "[fakecord]") {
   REQUIRE(next(ws));  // ACK
   CHECK(fc.stat("heartbeat_requests_answered") == 1);
 
-  const HttpReply closed = http_request(fc.control, "POST", "/fault", R"({"shard":0,"kind":"close","code":4000})");
+  const HttpReply closed = http_request(fc.control_port, "POST", "/fault", R"({"shard":0,"kind":"close","code":4000})");
   CHECK(closed.body == R"({"connections":1})");
   CHECK_FALSE(next(ws));
   CHECK(ws.close_code() == std::optional<std::uint16_t>(4000));
 
-  CHECK(http_request(fc.control, "POST", "/reset").status == 200);
+  CHECK(http_request(fc.control_port, "POST", "/reset").status == 200);
   CHECK(fc.stat("events_dispatched") == 0);
 }

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include <megane/sdk/gateway.hpp>
 #include <megane/sdk/worker.hpp>
 
 namespace megane {
@@ -45,9 +47,22 @@ class ClusterWorker : public Worker {
   // ready only from now on. Only the first call sends anything.
   void report_ready();
 
+  // Connects every shard of this cluster to Discord's gateway with the settings meganed hands
+  // over (token, URLs, intents; sessions of a previous process are RESUMEd) and completes when
+  // all of them are READY. IDENTIFYs wait for meganed's permits. Throws std::runtime_error if
+  // meganed has no gateway configured. A shard closed with a fatal code (4004, 4010-4014)
+  // stops the process with megane::do_not_restart. Call report_ready() afterwards.
+  boost::asio::awaitable<void> connect_gateway();
+  // Dispatch handlers and shard states; handlers may be added before connect_gateway().
+  Gateway& gateway() noexcept { return *gateway_; }
+
+  // Closes the gateway gracefully (sessions stay resumable, final seqs reported to meganed).
+  boost::asio::awaitable<void> close_sdk_connections() override;
+
  private:
   std::uint32_t cluster_id_;
   ShardRange shards_;
+  std::unique_ptr<Gateway> gateway_;
 };
 
 }  // namespace megane

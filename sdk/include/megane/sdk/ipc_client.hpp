@@ -107,6 +107,10 @@ class IpcClient {
   // process, so a worker must not replace it.
   void on_disconnect(DisconnectHandler handler);
 
+  // Waits until every frame queued so far is written to the socket (true), the connection
+  // ends or `timeout` passes (false). Used before exiting, so final reports are not lost.
+  boost::asio::awaitable<bool> flush(std::chrono::milliseconds timeout);
+
   // Closes the socket now; pending requests complete with `disconnected`. Idempotent.
   void close();
   bool connected() const noexcept;

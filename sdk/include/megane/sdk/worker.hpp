@@ -47,6 +47,10 @@ class Worker {
   // and bounded by MEGANE_STOP_TIMEOUT_MS (default 10 s).
   virtual boost::asio::awaitable<void> shutdown();
 
+  // Called by megane::run after shutdown(), within the same deadline: closes what the SDK
+  // itself opened (a cluster's gateway connections). Not for bots to call or override.
+  virtual boost::asio::awaitable<void> close_sdk_connections();
+
   // Answers a command another process sent to this one. Runs on the worker's loop, possibly
   // before launch() finished; several may run at once (each is its own coroutine). When the
   // awaitable completes, the SDK sends the result if the sender waits for one; an exception
@@ -85,6 +89,8 @@ class Worker {
   void request_stop(int exit_code = 0);
 
  protected:
+  const WorkerContext& worker_context() const noexcept { return context_; }
+
   // Sends `ready` the first time; later calls do nothing. `what` ends the log line
   // ("reported ready (4 shards)").
   void mark_ready(std::string_view what);

@@ -1,0 +1,48 @@
+// zlib-stream transport compression: one inflate context for the whole connection; a payload
+// is complete when the compressed bytes received so far end with 00 00 ff ff (Z_SYNC_FLUSH),
+// which may take several WebSocket messages. The output keeps `padding` spare bytes after the
+// payload so simdjson can parse it in place.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct z_stream_s;
+
+namespace megane::gateway {
+
+class ZlibStreamInflater {
+ public:
+  static constexpr std::size_t padding = 64;  // >= SIMDJSON_PADDING
+
+  enum class Result { need_more, payload, error };
+
+  ZlibStreamInflater();
+  ~ZlibStreamInflater();
+  ZlibStreamInflater(const ZlibStreamInflater&) = delete;
+  ZlibStreamInflater& operator=(const ZlibStreamInflater&) = delete;
+
+  // Takes one WebSocket message's bytes. `payload`: payload() holds the next JSON payload.
+  Result feed(std::string_view compressed);
+  // Valid until the next feed(); followed by `padding` readable bytes.
+  std::string_view payload() const noexcept { return {out_.get(), out_size_}; }
+  const std::string& error() const noexcept { return error_; }
+  // A new connection gets a new deflate context.
+  void reset();
+
+ private:
+  Result inflate_all(const unsigned char* data, std::size_t size);
+  void grow(std::size_t at_least);
+
+  std::unique_ptr<z_stream_s> zs_;
+  bool initialised_ = false;
+  std::string pending_;  // compressed bytes of a payload split across messages
+  std::unique_ptr<char[]> out_;
+  std::size_t out_capacity_ = 0;  // excluding padding
+  std::size_t out_size_ = 0;
+  std::string error_;
+};
+
+}  // namespace megane::gateway

@@ -1,0 +1,65 @@
+// zlib-stream inflation: one context per connection, payloads split anywhere across messages.
+#include <zlib.h>
+
+#include <string>
+#include <vector>
+
+#include "catch.hpp"
+#include "gateway/zlib_inflater.hpp"
+
+using megane::gateway::ZlibStreamInflater;
+
+namespace {
+
+// A deflate stream like Discord's: one context, Z_SYNC_FLUSH after every payload.
+struct Deflater {
+  Deflater() { deflateInit(&zs, 6); }
+  ~Deflater() { deflateEnd(&zs); }
+  std::string flush(const std::string& payload) {
+    std::string out(payload.size() + 128, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
+    zs.avail_in = static_cast<uInt>(payload.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    deflate(&zs, Z_SYNC_FLUSH);
+    out.resize(out.size() - zs.avail_out);
+    return out;
+  }
+  z_stream zs{};
+};
+
+}  // namespace
+
+TEST_CASE("zlib-stream: payloads in sequence share the context", "[gateway]") {
+  Deflater d;
+  ZlibStreamInflater in;
+  for (int i = 0; i < 50; ++i) {
+    const std::string payload = R"({"op":0,"s":)" + std::to_string(i) + R"(,"t":"MESSAGE_CREATE","d":{"content":"hello"}})";
+    REQUIRE(in.feed(d.flush(payload)) == ZlibStreamInflater::Result::payload);
+    CHECK(in.payload() == payload);
+  }
+}
+
+TEST_CASE("zlib-stream: a payload split at every byte boundary", "[gateway]") {
+  const std::string payload(20'000, 'x');  // also grows the output buffer past 16 KiB
+  for (std::size_t cut : {std::size_t{1}, std::size_t{5}}) {
+    Deflater d;
+    ZlibStreamInflater in;
+    const std::string bytes = d.flush(payload);
+    // Cut `cut` bytes from the end: the suffix itself straddles the two messages.
+    REQUIRE(in.feed(bytes.substr(0, bytes.size() - cut)) == ZlibStreamInflater::Result::need_more);
+    REQUIRE(in.feed(bytes.substr(bytes.size() - cut)) == ZlibStreamInflater::Result::payload);
+    CHECK(in.payload() == payload);
+  }
+}
+
+TEST_CASE("zlib-stream: garbage is an error, reset starts a new stream", "[gateway]") {
+  ZlibStreamInflater in;
+  const std::string garbage = std::string("\x12\x34\x56\x78", 4) + std::string("\x00\x00\xff\xff", 4);
+  CHECK(in.feed(garbage) == ZlibStreamInflater::Result::error);
+  CHECK(!in.error().empty());
+  in.reset();
+  Deflater d;
+  REQUIRE(in.feed(d.flush("{}")) == ZlibStreamInflater::Result::payload);
+  CHECK(in.payload() == "{}");
+}
