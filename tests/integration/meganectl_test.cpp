@@ -1,4 +1,4 @@
-// meganectl against a real meganed running the real example bot.
+// meganectl against a real meganed running the test bot (the example bot needs a gateway).
 #include <sys/wait.h>
 
 #include "catch.hpp"
@@ -10,7 +10,7 @@ namespace {
 
 const char* example_config = R"(name = "ctl-test"
 [bot]
-executable = "@BIN@/megane-example-cluster"
+executable = "@BIN@/megane-test-bot"
 [sharding]
 shards = 6
 clusters = 3
