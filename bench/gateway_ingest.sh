@@ -7,7 +7,9 @@
 # One fakecord serves every round (100 guilds, burst MESSAGE_CREATEs as fast as the client
 # reads). Each round runs megane_gateway_ingest_bench, then Eris (Node, bench/reference/) when
 # its node_modules are installed (bench/reference/setup.sh), alternating so a noisy machine
-# slows both alike. The table shows medians over the rounds.
+# slows both alike. The table shows medians over the rounds. FAKECORD_ARGS adds fakecord flags,
+# e.g. FAKECORD_ARGS="--burst-zlib-level 6" for payloads deflated by zlib itself (the default
+# writes back-references by hand, cheaper to produce; both are valid zlib-stream).
 set -euo pipefail
 
 build=${1:?usage: bench/gateway_ingest.sh BUILD_DIR [EVENTS] [REPS]}
@@ -32,7 +34,7 @@ trap cleanup EXIT
 printf '%s' bench-token >"$tmp/token"
 chmod 600 "$tmp/token"
 "$bin/fakecord" --token-file "$tmp/token" --guilds 100 --members-per-guild 10 \
-  --identify-window-ms 100 --replay-buffer 1000 --log-level warn >"$tmp/ports" 2>"$tmp/fakecord.log" &
+  --identify-window-ms 100 --replay-buffer 1000 --log-level warn ${FAKECORD_ARGS:-} >"$tmp/ports" 2>"$tmp/fakecord.log" &
 fakecord_pid=$!
 for _ in $(seq 100); do [[ -s $tmp/ports ]] && break; sleep 0.1; done
 ports=$(head -n1 "$tmp/ports")

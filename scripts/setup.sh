@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache curl
   libboost1.81-dev libssl-dev zlib1g-dev
   libsimdjson-dev libfmt-dev libspdlog-dev libcli11-dev catch2 libtomlplusplus-dev libsystemd-dev
 )

@@ -43,6 +43,8 @@ class ZlibStreamInflater {
   std::size_t out_capacity_ = 0;  // excluding padding
   std::size_t out_size_ = 0;
   std::string error_;
+  unsigned header_left_ = 2;       // zlib header bytes still to skip (see reset())
+  unsigned char header_[2] = {0, 0};
 };
 
 }  // namespace megane::gateway
