@@ -32,8 +32,15 @@ struct ServiceConfig : ProgramConfig {
   Millis ready_timeout{60'000};      // spawn -> send_ready(), else it is restarted
 };
 
+// How the total shard count is chosen: a number, or from Discord's recommendation
+// (GET /gateway/bot `shards`, for 1000 guilds per shard) rescaled to guilds_per_shard.
+enum class ShardMode { fixed, automatic, automatic_lbs };
+
 struct ShardingConfig {
-  std::uint32_t shards = 1;                  // total gateway shards (>= 1)
+  std::uint32_t shards = 1;                  // total gateway shards (>= 1); for auto modes set
+                                             // at start from /gateway/bot
+  ShardMode mode = ShardMode::fixed;
+  std::uint32_t guilds_per_shard = 1000;     // auto modes only
   std::optional<std::uint32_t> clusters;     // nullopt = "auto" (CPUs in the daemon's affinity mask)
   std::vector<int> cores;                    // explicit CPU list; empty = the daemon's affinity mask
 };
@@ -73,6 +80,25 @@ struct StoreConfig {
   std::uint32_t rewrite_growth_percent = 100;  // ... and past this growth since the last one
 };
 
+// [gateway]: how the bot reaches Discord and how meganed rations identifies. Present only
+// when the file has the section; without it meganed runs clusters as before and answers
+// gateway requests with not_found.
+struct GatewayConfig {
+  std::filesystem::path token_file;              // absolute; empty = read token_env
+  std::uint32_t token_file_line = 0;             // where token_file is set, for errors
+  std::uint32_t token_file_column = 0;
+  std::string token_env = "DISCORD_TOKEN";       // unset after reading, whatever the source
+  std::string gateway_url = "wss://gateway.discord.gg";
+  std::string api_url = "https://discord.com/api/v10";  // no trailing '/'
+  std::uint64_t intents = 513;                   // GUILDS | GUILD_MESSAGES
+  std::uint32_t large_threshold = 50;            // 50 to 250
+  std::string presence_json;                     // "" = none; else IDENTIFY's presence object
+  std::optional<std::uint32_t> max_concurrency;  // nullopt = what /gateway/bot says
+  Millis identify_window{5'000};                 // one IDENTIFY per bucket per window
+  std::optional<std::uint32_t> identify_reserve; // nullopt = default_identify_reserve()
+  std::filesystem::path ca_file;                 // absolute; empty = the system's CA store
+};
+
 enum class LogLevel { trace, debug, info, warn, error };
 
 struct Config {
@@ -84,6 +110,7 @@ struct Config {
   SupervisionConfig supervision;
   IpcConfig ipc;
   StoreConfig store;
+  std::optional<GatewayConfig> gateway;
   LogLevel log_level = LogLevel::info;
 };
 

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "config_gateway.hpp"
 #include "duration.hpp"
 
 namespace megane::daemon {
@@ -23,8 +24,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 8> top_keys{"name", "bot",  "services", "sharding",
-                                                   "supervision", "ipc", "store", "log"};
+constexpr std::array<std::string_view, 9> top_keys{"name", "bot",  "services", "sharding",
+                                                   "supervision", "ipc", "store", "gateway", "log"};
 constexpr std::array<std::string_view, 5> store_keys{"persistence", "path", "fsync", "rewrite_min_bytes",
                                                      "rewrite_growth_percent"};
 constexpr std::array<std::string_view, 3> fsync_modes{"always", "everysec", "no"};
@@ -32,7 +33,7 @@ constexpr std::array<std::string_view, 6> service_keys{"name", "executable", "ar
                                                        "working_directory", "ready_timeout"};
 constexpr std::array<std::string_view, 4> bot_keys{"executable", "args", "env",
                                                    "working_directory"};
-constexpr std::array<std::string_view, 3> sharding_keys{"shards", "clusters", "cores"};
+constexpr std::array<std::string_view, 4> sharding_keys{"shards", "clusters", "cores", "guilds_per_shard"};
 constexpr std::array<std::string_view, 12> supervision_keys{
     "ready_timeout",  "stop_timeout",  "heartbeat_interval", "heartbeat_timeout",
     "backoff_initial", "backoff_max",  "min_spawn_gap",      "stable_after",
@@ -100,6 +101,8 @@ class Schema : public TreeChecker {
     read_supervision(root);
     read_ipc(root);
     read_store(root);
+    read_gateway_section(*this, root, config_);
+    check_auto_shards_need_gateway(*this, root, config_);
     read_log(root);
     if (has_errors()) return first_config_error();
     return std::move(config_);
@@ -230,13 +233,8 @@ class Schema : public TreeChecker {
     if (!sharding) return;
     check_keys(*sharding, "sharding", sharding_keys);
     ShardingConfig& out = config_.sharding;
-    std::optional<std::int64_t> shards;
-    if (const Node* v = get(*sharding, "shards")) {
-      shards = integer(*v, "sharding.shards", 1, 65535);
-      if (shards) out.shards = static_cast<std::uint32_t>(*shards);
-    } else {
-      missing(sharding->pos, "sharding", "missing required key \"shards\"");
-    }
+    // With "auto" the count is known only at start; make_plan then caps clusters at it.
+    const std::optional<std::int64_t> shards = read_shard_count(*this, *sharding, out);
     if (const Node* v = get(*sharding, "clusters")) {
       const bool is_auto = v->kind == NodeKind::string && v->text == "auto";
       const bool is_count =

@@ -12,6 +12,7 @@
 #include "child_process.hpp"
 #include "cpu_set.hpp"
 #include "json_writer.hpp"
+#include "gateway/gateway_bot.hpp"
 #include "plan.hpp"
 #include "status_report.hpp"
 #include "systemd_notify.hpp"
@@ -26,13 +27,16 @@ using proto::MessageType;
 namespace {
 
 constexpr auto tick_interval = std::chrono::milliseconds(250);
+// How long GET /gateway/bot is retried at start before meganed gives up (exit 69).
+constexpr auto startup_fetch_limit = std::chrono::seconds(30);
 
 }  // namespace
 
-Daemon::Daemon(asio::io_context& io, Config config)
+Daemon::Daemon(asio::io_context& io, Config config, std::optional<BotToken> token)
     : io_(io),
       config_(std::move(config)),
       log_(spdlog::default_logger()),
+      token_(std::move(token)),
       stop_signals_(io, SIGTERM, SIGINT),
       child_signal_(io, SIGCHLD),
       ticker_(io),
@@ -48,7 +52,57 @@ int Daemon::run() {
   // Orphaned grandchildren are re-parented to us, so we reap them and no zombie piles up.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   ::signal(SIGPIPE, SIG_IGN);
+  wait_signals();
+  reap_children();
 
+  if (config_.gateway && token_) {
+    // Before planning: "auto" shards and the identify budget come from Discord. Nothing
+    // listens or runs yet, so waiting here holds nobody up.
+    fetcher_ = std::make_unique<GatewayBotFetcher>(io_, *config_.gateway, *token_, log_);
+    log_->info("asking {}/gateway/bot for the recommended shards and the identify budget", config_.gateway->api_url);
+    fetcher_->fetch(startup_fetch_limit, [this](FetchResult result) { on_gateway_bot(std::move(result)); });
+  } else if (const int rc = start(); rc != 0) {
+    return rc;
+  }
+  io_.run();
+  return exit_code_;
+}
+
+void Daemon::on_gateway_bot(FetchResult result) {
+  if (shutting_down_) return;
+  if (auto* failure = std::get_if<FetchFailure>(&result)) {
+    // 401: the token is wrong, restarting will not help (EX_CONFIG); anything else is Discord
+    // or the network being unavailable (EX_UNAVAILABLE), which a later restart may fix.
+    log_->error("{}", failure->message);
+    exit_code_ = failure->token_rejected ? 78 : 69;
+    io_.stop();
+    return;
+  }
+  const auto& info = std::get<GatewayBotInfo>(result);
+  log_->info("/gateway/bot: {} shards recommended, {} of {} identifies left (resets in {} s), max_concurrency {}",
+             info.shards, info.session_remaining, info.session_total, info.reset_after.count() / 1000,
+             info.max_concurrency);
+  ShardingConfig& sharding = config_.sharding;
+  if (sharding.mode != ShardMode::fixed) {
+    sharding.shards = plan_shard_count(sharding.mode, sharding.shards, info.shards, sharding.guilds_per_shard);
+    log_->info("shards = \"{}\": {} shards ({} recommended at 1000 guilds per shard, {} guilds per shard{})",
+               sharding.mode == ShardMode::automatic ? "auto" : "auto-lbs", sharding.shards, info.shards,
+               sharding.guilds_per_shard, sharding.mode == ShardMode::automatic_lbs ? ", rounded up to 16" : "");
+    if (sharding.clusters && *sharding.clusters > sharding.shards) {
+      log_->warn("sharding.clusters = {} but only {} shards: running {} clusters", *sharding.clusters,
+                 sharding.shards, sharding.shards);
+    }
+  }
+  gateway_ = std::make_unique<GatewayService>(io_, *config_.gateway, *token_, *fetcher_, info, sharding.shards, log_);
+  gateway_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
+  if (const int rc = start(); rc != 0) {
+    exit_code_ = rc;
+    gateway_->stop();
+    io_.stop();
+  }
+}
+
+int Daemon::start() {
   const auto cpus = config_.sharding.cores.empty() ? allowed_cpus() : config_.sharding.cores;
   Plan plan = make_plan(config_.sharding.shards, config_.sharding.clusters, cpus);
   log_->info("meganed {} for bot '{}': {}", megane_version, config_.name, plan.describe());
@@ -80,6 +134,9 @@ int Daemon::run() {
   router_ = std::make_unique<CommandRouter>(io_, *supervisor_, config_.ipc.request_timeout);
   supervisor_->on_progress = [](const std::string& text) { systemd::status(text); };
   supervisor_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
+  supervisor_->on_process_exit = [this](const Child& c) {
+    if (gateway_ && c.kind == ChildKind::cluster) gateway_->process_exited(c, c.generation);
+  };
   supervisor_->on_all_ready = [this] {
     systemd::status("all clusters ready");
     events_.publish(proto::EventKind::all_clusters_ready,
@@ -87,13 +144,10 @@ int Daemon::run() {
                                 supervisor_->cluster_count(), supervisor_->plan().total_shards));
   };
 
-  wait_signals();
-  reap_children();
   supervisor_->start_all();
   systemd::ready(fmt::format("spawned {} clusters", supervisor_->children().size()));
   tick();
-  io_.run();
-  return exit_code_;
+  return 0;
 }
 
 void Daemon::wait_signals() {
@@ -109,7 +163,8 @@ void Daemon::reap_children() {
     if (ec) return;
     int status = 0;
     pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) supervisor_->on_exit(pid, status);
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
+      if (supervisor_) supervisor_->on_exit(pid, status);
     reap_children();
   });
 }
@@ -140,6 +195,15 @@ void Daemon::begin_shutdown(std::string_view why) {
     return;
   }
   shutting_down_ = true;
+  if (!supervisor_) {
+    // Still asking /gateway/bot: nothing runs yet.
+    log_->info("stopping ({}) before anything was started", why);
+    if (fetcher_) fetcher_->cancel();
+    stop_signals_.cancel();
+    child_signal_.cancel();
+    io_.stop();
+    return;
+  }
   log_->info("stopping ({}): terminating {} clusters", why, supervisor_->children().size());
   systemd::stopping();
   // Bounded: if anything is still alive well after SIGKILL went out, give up on it.
@@ -155,6 +219,7 @@ void Daemon::begin_shutdown(std::string_view why) {
     log_->info("all clusters stopped");
     shutdown_deadline_.cancel();
     server_->stop();
+    if (gateway_) gateway_->stop();
     store_->stop();  // after the clusters: their last writes are in
     ticker_.cancel();
     stop_signals_.cancel();
@@ -183,7 +248,7 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
       return;
     case MessageType::status: {
       DaemonInfo info{config_.name, config_.ipc.socket, started_at_};
-      const std::string json = status_json(*supervisor_, info);
+      const std::string json = status_json(*supervisor_, info, gateway_.get());
       conn.reply(MessageType::status, h.request_id,
                  {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
       return;
@@ -232,6 +297,16 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     case MessageType::ping:
       conn.reply(MessageType::pong, h.request_id, {});
       return;
+    case MessageType::gateway_config:
+    case MessageType::identify_permit:
+    case MessageType::identify_done:
+    case MessageType::session_update:
+    case MessageType::shard_status:
+      if (!gateway_ || conn.role == proto::Role::cluster) {
+        handle_gateway(conn, frame);
+        return;
+      }
+      break;  // a control or service peer: not_allowed below
     case MessageType::hello:
     case MessageType::hello_ok:
     case MessageType::error:
@@ -240,12 +315,6 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     case MessageType::command_deliver:
     case MessageType::command_result:
     case MessageType::event:
-    // The gateway range is wired in by the gateway issue; until then it is "unknown" here.
-    case MessageType::gateway_config:
-    case MessageType::identify_permit:
-    case MessageType::identify_done:
-    case MessageType::session_update:
-    case MessageType::shard_status:
     default:
       if (h.request_id != 0) {
         conn.reply_error(h.request_id, ErrorCode::unknown_message,
@@ -256,6 +325,24 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
   }
   conn.reply_error(h.request_id, ErrorCode::not_allowed,
                    fmt::format("a {} may not send {}", proto::to_string(conn.role), proto::to_string(h.type)));
+}
+
+void Daemon::handle_gateway(Connection& conn, const proto::FrameView& frame) {
+  const auto& h = frame.header;
+  if (!gateway_) {
+    if (h.request_id != 0) {
+      conn.reply_error(h.request_id, ErrorCode::not_found,
+                       fmt::format("no [gateway] section in {}", config_.source.string()));
+    }
+    return;
+  }
+  const Child& cluster = *supervisor_->children().at(conn.child_index);
+  if (cluster.generation != conn.generation || cluster.pid <= 0) {
+    // A connection left over from a process that has already exited.
+    if (h.request_id != 0) conn.reply_error(h.request_id, ErrorCode::not_allowed, "this process is no longer the cluster's");
+    return;
+  }
+  gateway_->handle(conn, frame, cluster);
 }
 
 void Daemon::handle_hello(Connection& conn, const proto::FrameView& frame) {
@@ -382,6 +469,8 @@ void Daemon::on_close(Connection& conn) {
   if (server_) server_->forget(conn);
   events_.unsubscribe(conn.id());
   if (router_) router_->detach(conn);
+  if (gateway_ && conn.handshaken && conn.role == proto::Role::cluster && conn.child_index < supervisor_->children().size())
+    gateway_->connection_closed(*supervisor_->children()[conn.child_index], conn.generation);
   if (conn.handshaken && conn.role != proto::Role::control && conn.child_index < supervisor_->children().size())
     log_->debug("{}: disconnected", supervisor_->children()[conn.child_index]->label);
 }

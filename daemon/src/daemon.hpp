@@ -14,6 +14,9 @@
 #include "command_router.hpp"
 #include "connection.hpp"
 #include "event_hub.hpp"
+#include "gateway/gateway_bot_fetcher.hpp"
+#include "gateway/gateway_service.hpp"
+#include "gateway/token.hpp"
 #include "ipc_server.hpp"
 #include "store_service.hpp"
 #include "supervisor.hpp"
@@ -22,16 +25,22 @@ namespace megane::daemon {
 
 class Daemon final : public ConnectionHandler {
  public:
-  Daemon(boost::asio::io_context& io, Config config);
+  // `token` is set exactly when the config has a [gateway] section.
+  Daemon(boost::asio::io_context& io, Config config, std::optional<BotToken> token);
   ~Daemon() override;
 
-  // Listens, spawns the plan and runs until stopped. Returns the process exit code.
+  // Asks /gateway/bot first when there is a [gateway] section, then listens, spawns the plan
+  // and runs until stopped. Returns the process exit code.
   int run();
 
   void on_frame(Connection& conn, const proto::FrameView& frame) override;
   void on_close(Connection& conn) override;
 
  private:
+  // Opens the store, listens and spawns the plan; non-zero: the exit code.
+  int start();
+  void on_gateway_bot(FetchResult result);
+  void handle_gateway(Connection& conn, const proto::FrameView& frame);
   void handle_hello(Connection& conn, const proto::FrameView& frame);
   void handle_restart(Connection& conn, const proto::FrameView& frame);
   void handle_restart_service(Connection& conn, const proto::FrameView& frame);
@@ -49,6 +58,10 @@ class Daemon final : public ConnectionHandler {
   std::unique_ptr<IpcServer> server_;
   std::unique_ptr<CommandRouter> router_;
   std::unique_ptr<StoreService> store_;
+  // Declared in this order: the service refers to the token and the fetcher.
+  std::optional<BotToken> token_;
+  std::unique_ptr<GatewayBotFetcher> fetcher_;
+  std::unique_ptr<GatewayService> gateway_;
   EventHub events_;
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set child_signal_;

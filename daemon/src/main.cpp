@@ -12,6 +12,7 @@
 
 #include "config.hpp"
 #include "daemon.hpp"
+#include "gateway/token.hpp"
 #include "systemd_notify.hpp"
 #include "version.hpp"
 
@@ -78,12 +79,23 @@ int main(int argc, char** argv) {
     std::cout << config.source.string() << ": ok\n";
     return 0;
   }
+  // The token is read before logging starts and before anything is spawned; its variable is
+  // unset here so no child inherits it.
+  std::optional<megane::daemon::BotToken> token;
+  if (config.gateway) {
+    auto read = megane::daemon::read_token(*config.gateway, config_path);
+    if (auto* error = std::get_if<std::string>(&read)) {
+      std::cerr << *error << "\n";
+      return EX_CONFIG;
+    }
+    token.emplace(std::move(std::get<megane::daemon::BotToken>(read)));
+  }
   setup_logging(config.name);
   spdlog::set_level(to_spdlog(config.log_level));
 
   try {
     boost::asio::io_context io;
-    megane::daemon::Daemon daemon(io, std::move(config));
+    megane::daemon::Daemon daemon(io, std::move(config), std::move(token));
     return daemon.run();
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "gateway/gateway_service.hpp"
 #include "json_writer.hpp"
 #include "version.hpp"
 
@@ -28,7 +29,7 @@ void write_process_fields(JsonWriter& w, const Child& c, std::chrono::steady_clo
 
 }  // namespace
 
-std::string status_json(const Supervisor& supervisor, const DaemonInfo& info) {
+std::string status_json(const Supervisor& supervisor, const DaemonInfo& info, const GatewayService* gateway) {
   const auto now = std::chrono::steady_clock::now();
   JsonWriter w;
   w.begin_object();
@@ -41,6 +42,9 @@ std::string status_json(const Supervisor& supervisor, const DaemonInfo& info) {
   w.end_object();
   w.field("shards_total", supervisor.plan().total_shards);
   w.field("all_ready", supervisor.all_ready());
+  w.key("gateway");
+  if (gateway) gateway->write_status(w);
+  else w.null();
   w.key("clusters").begin_array();
   for (const auto& cp : supervisor.children()) {
     const Child& c = *cp;
@@ -57,6 +61,8 @@ std::string status_json(const Supervisor& supervisor, const DaemonInfo& info) {
     w.end_array();
     w.field("first_shard", c.plan.first_shard);
     w.field("last_shard", c.plan.last_shard());
+    // "shards" already lists the ids (and must stay a list of numbers): states go beside it.
+    if (gateway) gateway->write_shards(w.key("shard_states"), c.plan);
     write_process_fields(w, c, now);
     w.end_object();
   }

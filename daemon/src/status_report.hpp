@@ -8,6 +8,10 @@
 #include "supervisor.hpp"
 
 namespace megane::daemon {
+class GatewayService;
+}
+
+namespace megane::daemon {
 
 struct DaemonInfo {
   std::string bot;
@@ -15,6 +19,8 @@ struct DaemonInfo {
   std::chrono::steady_clock::time_point started_at;
 };
 
-std::string status_json(const Supervisor& supervisor, const DaemonInfo& info);
+// `gateway` is null without a [gateway] section: then "gateway" is null and clusters have no
+// "shard_states".
+std::string status_json(const Supervisor& supervisor, const DaemonInfo& info, const GatewayService* gateway);
 
 }  // namespace megane::daemon

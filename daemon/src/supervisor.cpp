@@ -242,6 +242,7 @@ void Supervisor::on_exit(pid_t pid, int wait_status) {
   c.last_exit = c.kill_reason.empty() ? describe_exit(wait_status)
                                       : c.kill_reason + ", then " + describe_exit(wait_status);
   c.kill_reason.clear();
+  if (on_process_exit) on_process_exit(c);
 
   ChildEvent event = ChildEvent::exited;
   const bool expected = c.state == ChildState::stopping || c.state == ChildState::restarting;

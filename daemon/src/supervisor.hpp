@@ -101,6 +101,9 @@ class Supervisor {
   std::function<void(const std::string&)> on_progress;
   // Fires the first time every cluster is ready.
   std::function<void()> on_all_ready;
+  // A child's process ended (before the lifecycle reacts); the child still carries the
+  // generation of the process that exited.
+  std::function<void(const Child&)> on_process_exit;
   // Lifecycle events for subscribers: kind and a JSON object describing it.
   std::function<void(proto::EventKind, const std::string&)> on_event;
 

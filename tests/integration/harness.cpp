@@ -261,18 +261,19 @@ std::optional<Reply> Client::request(proto::MessageType type, proto::ByteView pa
   }
 }
 
-Daemon::Daemon(const TempDir& dir, const std::string& config_toml) {
+Daemon::Daemon(const TempDir& dir, const std::string& config_toml, const std::vector<std::string>& extra_env) {
   socket_ = dir.path() / "megane.sock";
   std::string text = replace_all(config_toml, "@SOCKET@", socket_.string());
   text = replace_all(text, "@BIN@", bin_dir().string());
   text = replace_all(text, "@FIXTURES@", fixtures_dir().string());
   text = replace_all(text, "@DIR@", dir.path().string());
   const fs::path config = dir.write("bot.toml", text);
+  // As systemd's StateDirectory= would: the store's default path lands in the test's dir.
+  std::vector<std::string> env{"STATE_DIRECTORY=" + dir.path().string()};
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
   process_ = std::make_unique<Process>(
       std::vector<std::string>{(bin_dir() / "meganed").string(), "--config", config.string()},
-      dir.path() / "meganed.log",
-      // As systemd's StateDirectory= would: the store's default path lands in the test's dir.
-      std::vector<std::string>{"STATE_DIRECTORY=" + dir.path().string()});
+      dir.path() / "meganed.log", env);
   wait_until([&] { return fs::exists(socket_) || !process_->running(); }, 10s);
 }
 

@@ -122,7 +122,8 @@ class Client {
 // A meganed for one test: writes the config, starts the daemon, waits for its socket.
 class Daemon {
  public:
-  Daemon(const TempDir& dir, const std::string& config_toml);
+  // `extra_env`: KEY=VALUE entries added to meganed's environment.
+  Daemon(const TempDir& dir, const std::string& config_toml, const std::vector<std::string>& extra_env = {});
   ~Daemon();
   const fs::path& socket() const noexcept { return socket_; }
   Process& process() { return *process_; }

@@ -66,7 +66,7 @@ std::optional<std::int64_t> pid_of(ControlClient& client, const RestartReply& re
 
 }  // namespace
 
-int status_command(const CommonOptions& options, bool json) {
+int status_command(const CommonOptions& options, bool json, bool shards) {
   ControlClient client;
   if (auto failed = connect(client, options)) return *failed;
   if (json) {
@@ -78,7 +78,8 @@ int status_command(const CommonOptions& options, bool json) {
   }
   auto status = fetch_status(client, options);
   if (const int* failed = std::get_if<int>(&status)) return *failed;
-  fmt::print("{}", format_status(std::get<Status>(status)));
+  const Status& st = std::get<Status>(status);
+  fmt::print("{}", shards ? format_shards(st) : format_status(st));
   return exit_code::ok;
 }
 

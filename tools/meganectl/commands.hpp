@@ -26,7 +26,8 @@ struct CommandArgs {
   std::string data;       // must be valid JSON
 };
 
-int status_command(const CommonOptions& options, bool json);
+// `shards`: one row per gateway shard instead of the cluster table.
+int status_command(const CommonOptions& options, bool json, bool shards = false);
 int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool wait_ready);
 int restart_all_command(const CommonOptions& options);
 int restart_service_command(const CommonOptions& options, const std::string& service, bool wait_ready);

@@ -61,7 +61,10 @@ int main(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "Show the bot's clusters");
   bool json = false;
-  status->add_flag("--json", json, "print the daemon's JSON as-is, on one line");
+  bool status_shards = false;
+  auto* json_opt = status->add_flag("--json", json, "print the daemon's JSON as-is, on one line");
+  status->add_flag("--shards", status_shards, "one row per gateway shard: state, latency, guilds, detail")
+      ->excludes(json_opt);
 
   auto* restart = app.add_subcommand("restart", "Restart one cluster, all of them one at a time, or a service");
   std::int64_t cluster_id = -1;
@@ -149,7 +152,7 @@ int main(int argc, char** argv) {
   if (const int* code = std::get_if<int>(&resolved)) return *code;
   options.socket = std::get<std::string>(std::move(resolved));
 
-  if (status->parsed()) return status_command(options, json);
+  if (status->parsed()) return status_command(options, json, status_shards);
   if (restart->parsed()) {
     if (all) return restart_all_command(options);
     if (restart_service_opt->count() > 0) return restart_service_command(options, restart_service, !no_wait);

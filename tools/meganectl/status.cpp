@@ -41,6 +41,52 @@ DaemonInfo daemon_of(od::value v) {
   return d;
 }
 
+ShardRow shard_of(od::value v) {
+  ShardRow r;
+  for (auto field : v.get_object()) {
+    const std::string_view key = field.unescaped_key();
+    od::value value = field.value();
+    if (key == "id") r.id = integer_of<std::uint32_t>(value);
+    else if (key == "state") r.state = string_of(value);
+    else if (key == "latency_ms") r.latency_ms = integer_of<std::uint64_t>(value);
+    else if (key == "guilds") r.guilds = integer_of<std::uint64_t>(value);
+    else if (key == "detail") r.detail = string_of(value);
+  }
+  return r;
+}
+
+IdentifyBudget identify_of(od::value v) {
+  IdentifyBudget b;
+  for (auto field : v.get_object()) {
+    const std::string_view key = field.unescaped_key();
+    od::value value = field.value();
+    if (key == "remaining") b.remaining = integer_of<std::uint64_t>(value);
+    else if (key == "total") b.total = integer_of<std::uint64_t>(value);
+    else if (key == "reserve") b.reserve = integer_of<std::uint64_t>(value);
+    else if (key == "in_flight") b.in_flight = integer_of<std::uint64_t>(value);
+    else if (key == "waiting") b.waiting = integer_of<std::uint64_t>(value);
+    else if (key == "resets_in_s") b.resets_in_s = double(value.get_double());
+    else if (key == "blocked_reason") {
+      if (!is_null(value)) b.blocked_reason = string_of(value);
+    }
+  }
+  return b;
+}
+
+GatewayStatus gateway_of(od::value v) {
+  GatewayStatus g;
+  for (auto field : v.get_object()) {
+    const std::string_view key = field.unescaped_key();
+    od::value value = field.value();
+    if (key == "shards") g.shards = integer_of<std::uint64_t>(value);
+    else if (key == "recommended_shards") g.recommended_shards = integer_of<std::uint64_t>(value);
+    else if (key == "max_concurrency") g.max_concurrency = integer_of<std::uint64_t>(value);
+    else if (key == "sessions") g.sessions = integer_of<std::uint64_t>(value);
+    else if (key == "identify") g.identify = identify_of(value);
+  }
+  return g;
+}
+
 ClusterStatus cluster_of(od::value v) {
   ClusterStatus c;
   for (auto field : v.get_object()) {
@@ -58,6 +104,8 @@ ClusterStatus cluster_of(od::value v) {
       if (!is_null(value)) c.last_exit = string_of(value);
     } else if (key == "next_start_in_s") {
       if (!is_null(value)) c.next_start_in_s = double(value.get_double());
+    } else if (key == "shard_states") {
+      for (auto item : value.get_array()) c.shard_states.push_back(shard_of(item.value()));
     }
   }
   return c;
@@ -100,6 +148,8 @@ std::variant<Status, std::string> parse_status(std::string_view json) {
         for (auto item : value.get_array()) s.clusters.push_back(cluster_of(item.value()));
       } else if (key == "services") {
         for (auto item : value.get_array()) s.services.push_back(service_of(item.value()));
+      } else if (key == "gateway") {
+        if (!is_null(value)) s.gateway = gateway_of(value);
       }
     }
     return s;

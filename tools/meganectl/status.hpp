@@ -12,6 +12,33 @@
 
 namespace megane::ctl {
 
+// One gateway shard as its cluster last reported it (daemons with a [gateway] section).
+struct ShardRow {
+  std::uint32_t id = 0;
+  std::string state;  // unknown, connecting, identifying, resuming, ready, disconnected, fatal
+  std::uint64_t latency_ms = 0;
+  std::uint64_t guilds = 0;
+  std::string detail;
+};
+
+struct IdentifyBudget {
+  std::uint64_t remaining = 0;
+  std::uint64_t total = 0;
+  std::uint64_t reserve = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t waiting = 0;
+  std::optional<std::string> blocked_reason;
+  double resets_in_s = 0;
+};
+
+struct GatewayStatus {
+  std::uint64_t shards = 0;
+  std::uint64_t recommended_shards = 0;
+  std::uint64_t max_concurrency = 1;
+  std::uint64_t sessions = 0;
+  IdentifyBudget identify;
+};
+
 struct ClusterStatus {
   std::uint32_t id = 0;
   std::int64_t pid = 0;  // 0 when no process
@@ -23,6 +50,7 @@ struct ClusterStatus {
   std::uint64_t generation = 0;
   std::optional<std::string> last_exit;   // "exit code 1", "signal 9 (Killed)"
   std::optional<double> next_start_in_s;  // while waiting to be restarted
+  std::vector<ShardRow> shard_states;     // empty without a [gateway] section
 };
 
 struct ServiceStatus {
@@ -49,6 +77,7 @@ struct Status {
   bool all_ready = false;
   std::vector<ClusterStatus> clusters;
   std::vector<ServiceStatus> services;  // absent in daemons without services: empty
+  std::optional<GatewayStatus> gateway; // null or absent: no [gateway] section
 };
 
 struct RestartReply {

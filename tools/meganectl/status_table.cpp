@@ -105,9 +105,39 @@ std::string format_summary(const Status& status) {
   return out;
 }
 
+std::string format_identify(const GatewayStatus& g) {
+  const IdentifyBudget& b = g.identify;
+  std::string out = fmt::format("identify: {}/{} left today (reserve {}, resets in {}), {} in flight, {} waiting, "
+                                "max_concurrency {}\n",
+                                b.remaining, b.total, b.reserve, format_uptime(b.resets_in_s), b.in_flight, b.waiting,
+                                g.max_concurrency);
+  if (b.blocked_reason) out += "identify blocked: " + *b.blocked_reason + "\n";
+  return out;
+}
+
+std::string format_shards(const Status& status) {
+  if (!status.gateway) return "this bot has no [gateway] section: no shard states\n";
+  std::vector<Row> rows;
+  rows.push_back({"SHARD", "CLUSTER", "STATE", "LATENCY", "GUILDS", "DETAIL"});
+  std::vector<std::pair<std::uint32_t, Row>> sorted;
+  for (const ClusterStatus& c : status.clusters) {
+    for (const ShardRow& r : c.shard_states) {
+      sorted.push_back({r.id, Row{std::to_string(r.id), std::to_string(c.id), r.state,
+                                  r.latency_ms > 0 ? fmt::format("{}ms", r.latency_ms) : "-",
+                                  r.state == "unknown" ? "-" : std::to_string(r.guilds),
+                                  r.detail.empty() ? "-" : r.detail}});
+    }
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [id, row] : sorted) rows.push_back(std::move(row));
+  return format_summary(status) + "\n" + render(rows) + "\n" + format_identify(*status.gateway);
+}
+
 std::string format_status(const Status& status) {
   std::vector<Row> rows;
-  rows.push_back({"CLUSTER", "PID", "STATE", "CORES", "SHARDS", "RESTARTS", "UPTIME"});
+  const bool gateway = status.gateway.has_value();
+  if (gateway) rows.push_back({"CLUSTER", "PID", "STATE", "CORES", "SHARDS", "READY", "RESTARTS", "UPTIME"});
+  else rows.push_back({"CLUSTER", "PID", "STATE", "CORES", "SHARDS", "RESTARTS", "UPTIME"});
   std::vector<const ClusterStatus*> sorted;
   for (const ClusterStatus& c : status.clusters) sorted.push_back(&c);
   std::sort(sorted.begin(), sorted.end(),
@@ -117,9 +147,19 @@ std::string format_status(const Status& status) {
   for (const ClusterStatus* c : sorted) {
     const bool running = c->pid > 0;
     // Cores stay a list ("0,1") unless the run is long; shards are always a range ("0-3").
-    rows.push_back({std::to_string(c->id), running ? std::to_string(c->pid) : "-", c->state,
-                    format_id_list(c->cores, 3), format_id_list(c->shards, 2),
-                    std::to_string(c->restarts), running ? format_uptime(c->uptime_s) : "-"});
+    Row row{std::to_string(c->id), running ? std::to_string(c->pid) : "-", c->state,
+            format_id_list(c->cores, 3), format_id_list(c->shards, 2),
+            std::to_string(c->restarts), running ? format_uptime(c->uptime_s) : "-"};
+    if (gateway) {
+      // Shards READY out of the cluster's shards, as the cluster reported them.
+      const auto ready = std::count_if(c->shard_states.begin(), c->shard_states.end(),
+                                       [](const ShardRow& r) { return r.state == "ready"; });
+      row.insert(row.begin() + 5, fmt::format("{}/{}", ready, c->shards.size()));
+      for (const ShardRow& r : c->shard_states) {
+        if (r.state == "fatal") notes += fmt::format("cluster {}: shard {} fatal: {}\n", c->id, r.id, r.detail);
+      }
+    }
+    rows.push_back(std::move(row));
     std::string note;
     if (c->last_exit) note = "last exit: " + *c->last_exit;
     if (c->next_start_in_s) {
@@ -131,6 +171,7 @@ std::string format_status(const Status& status) {
 
   std::string out = format_summary(status) + "\n";
   out += sorted.empty() ? std::string("no clusters\n") : render(rows);
+  if (gateway) out += format_identify(*status.gateway);
   if (!status.services.empty()) {
     std::string services;
     add_services(status, services, notes);

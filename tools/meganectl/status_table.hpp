@@ -22,7 +22,16 @@ std::string format_id_list(std::vector<std::int64_t> ids, std::size_t min_run);
 // "example-bot: 4/4 clusters ready, 8 shards (meganed 0.1.0, pid 123, up 1h02m)"
 std::string format_summary(const Status& status);
 
-// The whole `status` output, ending with a newline.
+// The whole `status` output, ending with a newline. With a [gateway] section the cluster
+// table gains READY (shards ready / shards) and an identify budget line follows it.
 std::string format_status(const Status& status);
+
+// `status --shards`: the summary, one row per shard (SHARD CLUSTER STATE LATENCY GUILDS
+// DETAIL) and the identify line.
+std::string format_shards(const Status& status);
+
+// "identify: 995/1000 left today (reserve 50, resets in 23h59m), 0 in flight, 0 waiting,
+// max_concurrency 1", plus "identify blocked: ..." when the budget holds shards back.
+std::string format_identify(const GatewayStatus& gateway);
 
 }  // namespace megane::ctl
