@@ -178,7 +178,7 @@ TEST_CASE("gateway: shards = auto / auto-lbs come from /gateway/bot's recommenda
   }
 }
 
-TEST_CASE("gateway: max_concurrency from /gateway/bot unless the config overrides it; the config reply",
+TEST_CASE("gateway: max_concurrency from /gateway/bot unless the config overrides it, the config reply",
           "[integration][gateway]") {
   Fakecord fc({"--max-concurrency", "4"});
   for (const std::string& override_line : {std::string(), std::string("max_concurrency = 2")}) {
@@ -315,7 +315,7 @@ TEST_CASE("gateway: identify permits per bucket with max_concurrency 4, in shard
   }
 }
 
-TEST_CASE("gateway: a permit held by a cluster killed with SIGKILL is revoked; the others proceed",
+TEST_CASE("gateway: a permit held by a cluster killed with SIGKILL is revoked, the others proceed",
           "[integration][gateway]") {
   Fakecord fc;
   Setup s;
@@ -381,7 +381,7 @@ TEST_CASE("gateway: the budget reserve holds shards back and status says why", "
   CHECK(grants(s.dir, 1).size() == 2);
 }
 
-TEST_CASE("gateway: sessions survive a cluster restart; shard states and events", "[integration][gateway]") {
+TEST_CASE("gateway: sessions survive a cluster restart, shard states and events", "[integration][gateway]") {
   Fakecord fc;
   Setup s;
   Daemon d(s.dir, s.config(fc, "shards = 2\nclusters = 1", "identify_window = \"50ms\"\nidentify_reserve = 0",

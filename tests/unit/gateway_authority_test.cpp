@@ -128,7 +128,7 @@ TEST_CASE("auto and auto-lbs shard counts", "[gateway]") {
   CHECK(plan_shard_count(ShardMode::automatic_lbs, 1, 4'000'000, 1) == 65520);
 }
 
-TEST_CASE("[gateway]: defaults, and no section means no gateway", "[gateway][config]") {
+TEST_CASE("gateway config: defaults, and no section means no gateway", "[gateway][config]") {
   CHECK_FALSE(must_parse(head + "[sharding]\nshards = 2\n").gateway);
   const Config c = must_parse(head + "[sharding]\nshards = \"auto\"\n[gateway]\n");
   REQUIRE(c.gateway);
@@ -148,7 +148,7 @@ TEST_CASE("[gateway]: defaults, and no section means no gateway", "[gateway][con
   CHECK(g.ca_file.empty());
 }
 
-TEST_CASE("[gateway]: every key, both formats", "[gateway][config]") {
+TEST_CASE("gateway config: every key, both formats", "[gateway][config]") {
   const Config t = must_parse(head + "[sharding]\nshards = \"auto-lbs\"\nguilds_per_shard = 800\n[gateway]\n"
                                      "token_env = \"MY_BOT_TOKEN\"\ngateway_url = \"ws://127.0.0.1:4000\"\n"
                                      "api_url = \"http://127.0.0.1:4001/api/v10/\"\nintents = 33281\n"
@@ -184,7 +184,7 @@ TEST_CASE("[gateway]: every key, both formats", "[gateway][config]") {
         R"({"since":null,"activities":[{"name":"Custom Status","state":"hi","type":4}],"status":"online","afk":false})");
 }
 
-TEST_CASE("[gateway]: token_file must be private; token sources are exclusive", "[gateway][config]") {
+TEST_CASE("gateway config: token_file must be private, token sources are exclusive", "[gateway][config]") {
   Scratch dir;
   const fs::path ok = dir.write("ok.token", "abc\n", 0600);
   const fs::path open = dir.write("open.token", "abc\n", 0640);
