@@ -182,11 +182,17 @@ void GatewayConnection::heartbeat(TimePoint now) {
   ++hub_.counters().heartbeat_acks;
 }
 
+// Discord's gateway takes the bare token or "Bot <token>" (Eris sends the prefixed form).
+bool GatewayConnection::token_matches(std::string_view sent, std::string_view expected) {
+  if (sent.starts_with("Bot ")) sent.remove_prefix(4);
+  return sent == expected;
+}
+
 void GatewayConnection::identify(const IdentifyRequest& req, TimePoint now) {
   const Options& opt = hub_.options();
   if (state_ == ConnectionState::authenticated) return fail(4005, "Already authenticated.");
   if (!req.well_formed) return fail(4002, "Error while decoding payload.");
-  if (!req.token || *req.token != opt.token) return fail(4004, "Authentication failed.");
+  if (!req.token || !token_matches(*req.token, opt.token)) return fail(4004, "Authentication failed.");
   std::int64_t shard_id = 0;
   std::int64_t num_shards = 1;
   if (req.shard_present) {
@@ -239,7 +245,7 @@ void GatewayConnection::identify(const IdentifyRequest& req, TimePoint now) {
 void GatewayConnection::resume(const ResumeRequest& req, TimePoint now) {
   if (state_ == ConnectionState::authenticated) return fail(4005, "Already authenticated.");
   if (!req.well_formed) return fail(4002, "Error while decoding payload.");
-  if (req.token != hub_.options().token) return fail(4004, "Authentication failed.");
+  if (!token_matches(req.token, hub_.options().token)) return fail(4004, "Authentication failed.");
   Counters& c = hub_.counters();
   Session* s = hub_.find_resumable(req.session_id, now);
   if (s == nullptr) {

@@ -67,6 +67,7 @@ class GatewayConnection {
 
  private:
   void heartbeat(TimePoint now);
+  static bool token_matches(std::string_view sent, std::string_view expected);
   void identify(const IdentifyRequest& req, TimePoint now);
   void resume(const ResumeRequest& req, TimePoint now);
   void invalid_session(bool resumable);
