@@ -1,6 +1,6 @@
 // Every close code Discord documents, with what a shard does after it (docs/sdk.md#close-codes).
 #include "catch.hpp"
-#include "gateway/close_codes.hpp"
+#include "src/gateway/close_codes.hpp"
 
 using megane::gateway::AfterClose;
 using megane::gateway::classify_close;

@@ -1,6 +1,6 @@
 // The gateway send limit: 120 payloads per 60 s, with room kept for heartbeats.
 #include "catch.hpp"
-#include "gateway/send_limiter.hpp"
+#include "src/gateway/send_limiter.hpp"
 
 using megane::gateway::SendLimiter;
 using namespace std::chrono_literals;

@@ -2,8 +2,8 @@
 #include <simdjson.h>
 
 #include "catch.hpp"
-#include "gateway/payloads.hpp"
-#include "gateway/url.hpp"
+#include "src/gateway/payloads.hpp"
+#include "src/gateway/url.hpp"
 
 using namespace megane::gateway;
 

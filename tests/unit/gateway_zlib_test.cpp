@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "catch.hpp"
-#include "gateway/zlib_inflater.hpp"
+#include "src/gateway/zlib_inflater.hpp"
 
 using megane::gateway::ZlibStreamInflater;
 
