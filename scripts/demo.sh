@@ -36,7 +36,7 @@ api_url = "https://discord.com/api/v10"'
 else
   printf '%s' demo-token >"$work/token"
   "$BIN/fakecord" --token-file "$work/token" --guilds 2000 --members-per-guild 5 \
-    --shards-recommended 8 --max-concurrency 2 --identify-window-ms 1000 \
+    --shards-recommended 16 --max-concurrency 4 --identify-window-ms 1000 --hello-interval-ms 5000 \
     --log-level warn >"$work/fakecord.ports" 2>"$work/fakecord.log" &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$work/fakecord.ports" ] && break; sleep 0.1; done
@@ -45,7 +45,8 @@ else
   CONTROL=$(port_of control_port)
   gateway_keys="gateway_url = \"ws://127.0.0.1:$(port_of gateway_port)\"
 api_url = \"http://127.0.0.1:$(port_of api_port)/api/v10\"
-# Discord's window is 5 s; fakecord is started with 1 s to keep the demo short.
+# Discord's window is 5 s and its heartbeat interval 41.25 s; fakecord runs with 1 s and 5 s
+# to keep the demo short.
 identify_window = \"1s\""
   echo "demo: fakecord is up ($ports)"
   SIMULATED=1
@@ -93,7 +94,7 @@ pids+=("$DAEMON")
 last=""
 for _ in $(seq 1 1200); do
   json=$(ctl status --json 2>/dev/null || true)
-  total=$(grep -o '"shards_total":[0-9]*' <<<"$json" | head -n1 | cut -d: -f2)
+  total=$(grep -o '"shards_total":[0-9]*' <<<"$json" | head -n1 | cut -d: -f2 || true)
   ready=$(grep -o '"state":"ready","latency_ms"' <<<"$json" | wc -l || true)
   line="start-up: ${ready:-0}/${total:-?} shards ready"
   [ "$line" != "$last" ] && echo "$line" && last=$line
