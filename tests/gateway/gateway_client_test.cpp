@@ -36,7 +36,7 @@ TEST_CASE("gateway: shards IDENTIFY with a permit each, reach READY and count th
   CHECK(rig.authority->sessions[1].resume_gateway_url.find(std::to_string(fc.resume)) != std::string::npos);
 }
 
-TEST_CASE("gateway: op 7 and a dropped connection RESUME; events sent meanwhile arrive", "[gateway]") {
+TEST_CASE("gateway: op 7 and a dropped connection RESUME, events sent meanwhile arrive", "[gateway]") {
   Fakecord fc;
   GatewayRig rig(fc, {});
   std::size_t updates = 0;
@@ -127,7 +127,7 @@ TEST_CASE("gateway: a wrong token and disallowed intents are fatal on the real c
   }
 }
 
-TEST_CASE("gateway: a graceful stop keeps the session; the next process resumes it and misses nothing", "[gateway]") {
+TEST_CASE("gateway: a graceful stop keeps the session, the next process resumes it and misses nothing", "[gateway]") {
   Fakecord fc;
   megane::proto::SessionInfo saved;
   {
