@@ -381,6 +381,23 @@ TEST_CASE("gateway: the budget reserve holds shards back and status says why", "
   CHECK(grants(s.dir, 1).size() == 2);
 }
 
+TEST_CASE("gateway: when the daily budget resets, the shards it held back go", "[integration][gateway]") {
+  // As above, two shards go and two wait; fakecord refills the budget 2 s after its start and
+  // meganed asks /gateway/bot again once reset_after has passed.
+  Fakecord fc({"--session-total", "100", "--session-remaining", "7", "--session-reset-ms", "2000"});
+  Setup s;
+  Daemon d(s.dir, s.config(fc, "shards = 4\nclusters = 1", "identify_window = \"50ms\""));
+  auto st = d.wait_all_ready(30s);
+  INFO(d.log());
+  REQUIRE(st);
+  CHECK(grants(s.dir, 1).size() == 4);
+  CHECK(d.log().find("identify budget refreshed: ") != std::string::npos);
+  auto v = gateway_view(d.socket());
+  REQUIRE(v);
+  CHECK(v->waiting == 0);
+  CHECK(v->blocked_reason.empty());
+}
+
 TEST_CASE("gateway: sessions survive a cluster restart, shard states and events", "[integration][gateway]") {
   Fakecord fc;
   Setup s;
