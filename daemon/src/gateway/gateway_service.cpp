@@ -158,6 +158,7 @@ void GatewayService::shard_status(Connection& conn, const proto::FrameView& fram
   }
   if (!owns(cluster, st.shard_id)) {
     if (h.request_id != 0) conn.reply_error(h.request_id, ErrorCode::not_allowed, not_owned(cluster, st.shard_id));
+    else log_->warn("{}: shard_status: {}", cluster.label, not_owned(cluster, st.shard_id));
     return;
   }
   if (h.request_id != 0) conn.reply(MessageType::shard_status, h.request_id, {});
