@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "gateway/url.hpp"
+#include "gateway/base_url.hpp"
 #include "json_writer.hpp"
 
 namespace megane::daemon {

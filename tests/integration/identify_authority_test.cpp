@@ -17,6 +17,7 @@
 
 #include <megane/proto/messages.hpp>
 #include <megane/proto/command_messages.hpp>
+#include <megane/proto/gateway_messages.hpp>
 #include <simdjson.h>
 
 #include "catch.hpp"
@@ -381,6 +382,23 @@ TEST_CASE("gateway: the budget reserve holds shards back and status says why", "
   CHECK(grants(s.dir, 1).size() == 2);
 }
 
+TEST_CASE("gateway: when the daily budget resets, the shards it held back go", "[integration][gateway]") {
+  // As above, two shards go and two wait; fakecord refills the budget 2 s after its start and
+  // meganed asks /gateway/bot again once reset_after has passed.
+  Fakecord fc({"--session-total", "100", "--session-remaining", "7", "--session-reset-ms", "2000"});
+  Setup s;
+  Daemon d(s.dir, s.config(fc, "shards = 4\nclusters = 1", "identify_window = \"50ms\""));
+  auto st = d.wait_all_ready(30s);
+  INFO(d.log());
+  REQUIRE(st);
+  CHECK(grants(s.dir, 1).size() == 4);
+  CHECK(d.log().find("identify budget refreshed: ") != std::string::npos);
+  auto v = gateway_view(d.socket());
+  REQUIRE(v);
+  CHECK(v->waiting == 0);
+  CHECK(v->blocked_reason.empty());
+}
+
 TEST_CASE("gateway: sessions survive a cluster restart, shard states and events", "[integration][gateway]") {
   Fakecord fc;
   Setup s;
@@ -460,6 +478,30 @@ TEST_CASE("gateway: a fatal shard status is logged at error with its detail", "[
   const std::string log = d.log();
   INFO(log);
   CHECK(log.find("error [meganed gw] cluster 0 shard 0: fatal: closed 4014 (disallowed intents)") != std::string::npos);
+}
+
+TEST_CASE("gateway: permits only for the cluster's own shards, and only for clusters", "[integration][gateway]") {
+  Fakecord fc;
+  Setup s;
+  // Every cluster also asks for shard 1, which only cluster 1 owns.
+  Daemon d(s.dir, s.config(fc, "shards = 2\nclusters = 2", "identify_window = \"50ms\"\nidentify_reserve = 0",
+                           ", \"--ask-shard\", \"1\""));
+  REQUIRE(d.wait_all_ready(30s));
+  REQUIRE(wait_until([&] { return !lines_starting(s.dir, 0, "error ").empty(); }, 10s));
+  const auto errors = lines_starting(s.dir, 0, "error ");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("shard=1 code=4 message=shard 1 is not in cluster 0's range (0-0)") != std::string::npos);
+  const auto granted = lines_starting(s.dir, 0, "grant ");
+  REQUIRE(granted.size() == 1);
+  CHECK(field(granted[0], "shard") == "0");
+  // A control connection may not ask for permits at all.
+  Client c(d.socket());
+  REQUIRE(c.hello_control());
+  const auto req = megane::proto::encode(megane::proto::IdentifyPermitRequest{0});
+  auto r = c.request(megane::proto::MessageType::identify_permit, req);
+  REQUIRE(r);
+  REQUIRE(r->is_error());
+  CHECK(r->error_code() == megane::proto::ErrorCode::not_allowed);
 }
 
 TEST_CASE("gateway: without a [gateway] section the gateway messages answer not_found", "[integration][gateway]") {

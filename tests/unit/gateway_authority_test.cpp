@@ -14,7 +14,7 @@
 #include "gateway/session_registry.hpp"
 #include "gateway/shard_board.hpp"
 #include "gateway/token.hpp"
-#include "gateway/url.hpp"
+#include "gateway/base_url.hpp"
 #include "meganectl/status.hpp"
 #include "meganectl/status_table.hpp"
 

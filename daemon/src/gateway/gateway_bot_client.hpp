@@ -12,7 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "gateway/url.hpp"
+#include "gateway/base_url.hpp"
 
 namespace megane::daemon {
 

@@ -49,10 +49,9 @@ GatewayService::GatewayService(boost::asio::io_context& io, const GatewayConfig&
       shards_(total_shards),
       refresh_timer_(io) {
   const auto& q = authority_.queue();
-  log_->info("identify: {} per {} ms window (max_concurrency {}{}), {} of {} identifies left today, reserve {}",
-             q.max_concurrency(), config_.identify_window.count(), q.max_concurrency(),
-             config_.max_concurrency ? ", from the config" : ", from /gateway/bot", q.remaining(), session_total_,
-             q.reserve());
+  log_->info("identify: max_concurrency {} ({}), one IDENTIFY per bucket per {} ms, {} of {} left today, reserve {}",
+             q.max_concurrency(), config_.max_concurrency ? "from the config" : "from /gateway/bot",
+             config_.identify_window.count(), q.remaining(), session_total_, q.reserve());
   schedule_refresh(info.reset_after);
 }
 
@@ -159,6 +158,7 @@ void GatewayService::shard_status(Connection& conn, const proto::FrameView& fram
   }
   if (!owns(cluster, st.shard_id)) {
     if (h.request_id != 0) conn.reply_error(h.request_id, ErrorCode::not_allowed, not_owned(cluster, st.shard_id));
+    else log_->warn("{}: shard_status: {}", cluster.label, not_owned(cluster, st.shard_id));
     return;
   }
   if (h.request_id != 0) conn.reply(MessageType::shard_status, h.request_id, {});

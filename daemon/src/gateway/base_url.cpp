@@ -1,4 +1,4 @@
-#include "gateway/url.hpp"
+#include "gateway/base_url.hpp"
 
 #include <algorithm>
 #include <cctype>
