@@ -134,6 +134,9 @@ int Daemon::start() {
   router_ = std::make_unique<CommandRouter>(io_, *supervisor_, config_.ipc.request_timeout);
   supervisor_->on_progress = [](const std::string& text) { systemd::status(text); };
   supervisor_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
+  supervisor_->waiting_for_identify = [this](const Child& c) {
+    return gateway_ && c.kind == ChildKind::cluster && gateway_->identify_busy(c.generation);
+  };
   supervisor_->on_process_exit = [this](const Child& c) {
     if (gateway_ && c.kind == ChildKind::cluster) gateway_->process_exited(c, c.generation);
   };

@@ -181,6 +181,7 @@ void Supervisor::spawn(Child& c) {
   const auto now = Clock::now();
   c.policy.on_spawn(now);
   c.spawned_at = now;
+  c.ready_clock_from = now;
   c.last_seen = now;
   const SpawnResult r = spawn_child(req);
   if (r.pid < 0) {
@@ -352,7 +353,11 @@ void Supervisor::check_liveness() {
     if (c.pid <= 0) continue;
     const auto ready_timeout = c.kind == ChildKind::service ? c.service->ready_timeout : sup.ready_timeout;
     std::string why;
-    if (c.state == ChildState::starting && now - c.spawned_at > ready_timeout) {
+    if (c.state == ChildState::starting && waiting_for_identify && waiting_for_identify(c)) {
+      c.ready_clock_from = now;
+      continue;
+    }
+    if (c.state == ChildState::starting && now - c.ready_clock_from > ready_timeout) {
       why = fmt::format("not ready {} after spawn", millis_text(ready_timeout));
     } else if (c.state == ChildState::ready && now - c.last_seen > sup.heartbeat_timeout) {
       why = fmt::format("no answer to heartbeats for {}", millis_text(now - c.last_seen));

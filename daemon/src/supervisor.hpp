@@ -48,6 +48,7 @@ struct Child {
   boost::asio::steady_timer kill_timer;  // SIGTERM -> SIGKILL escalation
   std::optional<TimePoint> timer_due;
   TimePoint spawned_at{};
+  TimePoint ready_clock_from{};   // ready_timeout counts from here (spawn, or the last identify wait)
   TimePoint ready_at{};
   TimePoint last_seen{};          // any frame from the child
   std::uint32_t spawns = 0;
@@ -106,6 +107,9 @@ class Supervisor {
   std::function<void(const Child&)> on_process_exit;
   // Lifecycle events for subscribers: kind and a JSON object describing it.
   std::function<void(proto::EventKind, const std::string&)> on_event;
+  // Whether a starting cluster's process waits for identify permits: its ready_timeout is
+  // paused meanwhile (a 1,000-shard bot takes minutes to identify, not the cluster's fault).
+  std::function<bool(const Child&)> waiting_for_identify;
 
  private:
   void dispatch(Child& c, ChildEvent event);

@@ -13,7 +13,8 @@ using namespace megane::test;
 namespace {
 
 // `shards` shards over `clusters` clusters of the gateway fixture bot, recording message ids.
-std::string gateway_config(const Fakecord& fc, int shards, int clusters, const std::string& extra_gateway = "") {
+std::string gateway_config(const Fakecord& fc, int shards, int clusters, const std::string& extra_gateway = "",
+                           const std::string& extra_tables = "") {
   return "name = \"gw-test\"\n"
          "[bot]\n"
          "executable = \"@BIN@/megane-gateway-bot\"\n"
@@ -25,9 +26,10 @@ std::string gateway_config(const Fakecord& fc, int shards, int clusters, const s
          "token_file = \"" + fc.token_file.string() + "\"\n"
          "gateway_url = \"" + fc.gateway_url() + "\"\n"
          "api_url = \"" + fc.api_url() + "\"\n"
-         "identify_window = \"100ms\"\n" + extra_gateway +
+         + (extra_gateway.find("identify_window") == std::string::npos ? "identify_window = \"100ms\"\n" : "") +
+         extra_gateway +
          "[ipc]\n"
-         "socket = \"@SOCKET@\"\n";
+         "socket = \"@SOCKET@\"\n" + extra_tables;
 }
 
 std::vector<std::string> lines_of(const fs::path& file) {
@@ -94,4 +96,17 @@ TEST_CASE("gateway e2e: a fatal close stops the cluster for good and meganed log
   CHECK(d.log().find("4014") != std::string::npos);
   CHECK(d.log().find("disallowed intents") != std::string::npos);
   CHECK(identifies(fc) == 0);
+}
+
+TEST_CASE("gateway e2e: waiting for identify permits does not count against ready_timeout", "[integration][gateway]") {
+  // 5 shards, one bucket, 700 ms apart: the last permit comes ~2.8 s after the first, past the
+  // 1.5 s ready_timeout. The cluster is waiting its turn, not hung.
+  Fakecord fc({"--identify-window-ms", "700"});
+  TempDir dir;
+  Daemon d(dir, gateway_config(fc, 5, 1, "identify_window = \"700ms\"\n", "[supervision]\nready_timeout = \"1500ms\"\n"));
+  auto st = d.wait_all_ready(30s);
+  REQUIRE(st);
+  INFO(d.log());
+  CHECK(st->clusters[0].restarts == 0);
+  CHECK(identifies(fc) == 5);
 }

@@ -50,6 +50,8 @@ class GatewayService {
   void write_shards(JsonWriter& w, const ClusterPlan& plan) const;
 
   std::uint32_t max_concurrency() const noexcept { return authority_.queue().max_concurrency(); }
+  // The process `generation` waits in the identify queue (or holds an unused permit).
+  bool identify_busy(std::uint64_t generation) const { return authority_.busy(generation); }
   void stop();
 
  private:

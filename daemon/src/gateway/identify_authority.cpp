@@ -98,4 +98,15 @@ void IdentifyAuthority::pump() {
   });
 }
 
+bool IdentifyAuthority::busy(std::uint64_t owner) const {
+  for (const auto& [ticket, p] : pending_) {
+    if (p.owner == owner) return true;
+  }
+  for (const auto& [ticket, h] : held_) {
+    if (h.owner == owner) return true;
+  }
+  return false;
+}
+
 }  // namespace megane::daemon
+

@@ -36,6 +36,9 @@ class IdentifyAuthority {
   void stop() { timer_.cancel(); }
 
   const IdentifyQueue& queue() const noexcept { return queue_; }
+  // Whether `owner` waits for a permit or holds one not yet used: its shards are queued
+  // behind others, which is no reason to call the cluster slow.
+  bool busy(std::uint64_t owner) const;
 
  private:
   struct Pending {
