@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <megane/proto/json_string.hpp>
+
 namespace megane::daemon {
 
 void JsonWriter::separate() {
@@ -49,21 +51,7 @@ JsonWriter& JsonWriter::key(std::string_view k) {
 
 JsonWriter& JsonWriter::value(std::string_view v) {
   separate();
-  out_ += '"';
-  for (const char ch : v) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      default:
-        if (c < 0x20) out_ += fmt::format("\\u{:04x}", c);
-        else out_ += ch;
-    }
-  }
-  out_ += '"';
+  proto::append_json_string(out_, v);
   return *this;
 }
 

@@ -318,7 +318,8 @@ TEST_CASE("gateway: identify permits per bucket with max_concurrency 4, in shard
 
 TEST_CASE("gateway: a permit held by a cluster killed with SIGKILL is revoked, the others proceed",
           "[integration][gateway]") {
-  Fakecord fc;
+  // Two buckets: a held permit keeps its own bucket shut (until it is revoked), not the other.
+  Fakecord fc({"--max-concurrency", "2"});
   Setup s;
   // The first cluster process to start holds its permit (never sends identify_done).
   Daemon d(s.dir, s.config(fc, "shards = 2\nclusters = 2", "identify_window = \"100ms\"\nidentify_reserve = 0",

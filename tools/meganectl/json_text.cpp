@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <megane/proto/json_string.hpp>
+
 namespace megane::ctl {
 
 std::optional<std::string> json_error(std::string_view text) {
@@ -16,25 +18,7 @@ std::optional<std::string> json_error(std::string_view text) {
   return std::string(simdjson::error_message(parsed.error()));
 }
 
-std::string quote_json(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + '"';
-}
+std::string quote_json(std::string_view text) { return proto::json_string(text); }
 
 std::string one_line_json(std::string_view text) {
   if (json_error(text)) return quote_json(text);

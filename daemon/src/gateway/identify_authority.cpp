@@ -34,7 +34,7 @@ IdentifyAuthority::DoneResult IdentifyAuthority::done(std::uint64_t ticket, bool
   if (it->second.owner != owner) return DoneResult::wrong_owner;
   log_->debug("shard {}: identify permit {} ({})", it->second.shard, ticket, sent ? "used" : "returned unused");
   held_.erase(it);
-  queue_.complete(ticket, sent);
+  queue_.complete(ticket, sent, IdentifyQueue::Clock::now());
   pump();
   return DoneResult::ok;
 }
@@ -61,7 +61,7 @@ void IdentifyAuthority::owner_gone(std::uint64_t owner, std::string_view label) 
   }
   if (revoked == 0 && dropped == 0) return;
   if (dropped > 0) log_->debug("{}: {} identify requests dropped", label, dropped);
-  queue_.cancel_owner(owner);
+  queue_.cancel_owner(owner, IdentifyQueue::Clock::now());
   pump();
 }
 
@@ -79,7 +79,7 @@ void IdentifyAuthority::pump() {
     if (it != pending_.end()) pending_.erase(it);
     if (!conn || !conn->open()) {
       // Nobody to hand it to: give the identify back at once.
-      queue_.complete(g.ticket, false);
+      queue_.complete(g.ticket, false, now);
       continue;
     }
     held_[g.ticket] = Held{g.owner, g.shard_id};

@@ -56,8 +56,8 @@ std::vector<IdentifyQueue::Grant> IdentifyQueue::poll(TimePoint now) {
     }
     const Waiting w = it->second;
     it = waiting_.erase(it);
-    bucket_free_at_[b] = now + window_;
-    in_flight_[w.ticket] = w.owner;
+    bucket_free_at_[b] = now + std::max<Clock::duration>(window_, hold_limit);  // until complete()
+    in_flight_[w.ticket] = InFlight{w.owner, b, now};
     granted_buckets.insert(b);
     out.push_back(Grant{w.ticket, w.shard_id, w.owner});
   }
@@ -75,7 +75,7 @@ std::optional<IdentifyQueue::TimePoint> IdentifyQueue::next_wakeup(TimePoint now
   return soonest;
 }
 
-void IdentifyQueue::cancel_owner(std::uint64_t owner) {
+void IdentifyQueue::cancel_owner(std::uint64_t owner, TimePoint now) {
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     if (it->second.owner == owner) it = waiting_.erase(it);
     else ++it;
@@ -83,8 +83,9 @@ void IdentifyQueue::cancel_owner(std::uint64_t owner) {
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
     // A dead owner may or may not have sent its IDENTIFY: assume it did (the safe side for the
     // budget) and stop counting it as in flight.
-    if (it->second == owner) {
+    if (it->second.owner == owner) {
       if (remaining_ != UINT32_MAX && remaining_ > 0) --remaining_;
+      bucket_free_at_[it->second.bucket] = now + window_;
       it = in_flight_.erase(it);
     } else {
       ++it;
@@ -92,11 +93,14 @@ void IdentifyQueue::cancel_owner(std::uint64_t owner) {
   }
 }
 
-void IdentifyQueue::complete(std::uint64_t ticket, bool used) {
+void IdentifyQueue::complete(std::uint64_t ticket, bool used, TimePoint now) {
   auto it = in_flight_.find(ticket);
   if (it == in_flight_.end()) return;
+  const InFlight f = it->second;
   in_flight_.erase(it);
   if (used && remaining_ != UINT32_MAX && remaining_ > 0) --remaining_;
+  // Unused: nothing reached Discord after the grant, the window from the grant is enough.
+  bucket_free_at_[f.bucket] = used ? now + window_ : f.granted_at + window_;
 }
 
 std::string IdentifyQueue::blocked_reason(TimePoint now) const {

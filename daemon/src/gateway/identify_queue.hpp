@@ -43,11 +43,19 @@ class IdentifyQueue {
   std::optional<TimePoint> next_wakeup(TimePoint now) const;
 
   // The owner died or gave up: its waiting tickets are dropped, its granted-but-unused
-  // permits no longer count as in flight.
-  void cancel_owner(std::uint64_t owner);
-  // The shard sent IDENTIFY (used = true) or did not after all (false: the identify is given
-  // back to the budget). Either way the permit is no longer in flight.
-  void complete(std::uint64_t ticket, bool used);
+  // permits no longer count as in flight (they may have been used just now: their buckets
+  // wait a window from `now`).
+  void cancel_owner(std::uint64_t owner, TimePoint now);
+  // The shard sent IDENTIFY at `now` (used = true) or did not after all (false: the identify
+  // is given back to the budget). Either way the permit is no longer in flight.
+  //
+  // A bucket's window counts from the IDENTIFY, not from the grant: a shard connects after
+  // its grant, and connections take different times, so two grants a window apart could
+  // reach Discord closer than that. While a permit is in flight its bucket stays closed (at
+  // most `hold_limit`, for a shard that never reports back).
+  void complete(std::uint64_t ticket, bool used, TimePoint now);
+
+  static constexpr std::chrono::seconds hold_limit{60};
 
   std::size_t waiting() const noexcept { return waiting_.size(); }
   std::uint32_t remaining() const noexcept { return remaining_; }
@@ -74,7 +82,12 @@ class IdentifyQueue {
   std::optional<TimePoint> budget_resets_at_;
   std::map<std::uint32_t, Waiting> waiting_;             // by shard id: shard order per bucket
   std::map<std::uint32_t, TimePoint> bucket_free_at_;    // bucket -> earliest next grant
-  std::map<std::uint64_t, std::uint64_t> in_flight_;     // ticket -> owner
+  struct InFlight {
+    std::uint64_t owner;
+    std::uint32_t bucket;
+    TimePoint granted_at;
+  };
+  std::map<std::uint64_t, InFlight> in_flight_;          // ticket -> granted, not completed
   std::uint64_t next_ticket_ = 1;
 };
 

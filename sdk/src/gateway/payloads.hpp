@@ -23,7 +23,4 @@ std::string resume_payload(std::string_view token, std::string_view session_id, 
 // `seq`: the last sequence number received, or none before the first dispatch (d = null).
 std::string heartbeat_payload(std::optional<std::uint64_t> seq);
 
-// Appends `text` as a JSON string literal (quotes included).
-void append_json_string(std::string& out, std::string_view text);
-
 }  // namespace megane::gateway

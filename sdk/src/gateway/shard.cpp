@@ -236,14 +236,11 @@ asio::awaitable<std::optional<Shard::Ending>> Shard::read_hello() {
     }
     const auto ec = std::get<0>(outcome);
     if (ec) co_return ending_from_read_error(ec);
-    std::string_view json = message;
-    if (settings_.zlib_stream) {
-      const auto r = inflater_.feed(message);
-      if (r == ZlibStreamInflater::Result::need_more) continue;
-      if (r == ZlibStreamInflater::Result::error) {
-        co_return Ending{AfterClose::resume, 0, fmt::format("zlib-stream: {}", inflater_.error()), false};
-      }
-      json = inflater_.payload();
+    std::string_view json;
+    std::optional<Ending> broken;
+    if (!next_payload(message, json, broken)) {
+      if (broken) co_return std::move(*broken);
+      continue;
     }
     simdjson::dom::element doc;
     std::int64_t op = -1;
@@ -279,17 +276,32 @@ asio::awaitable<Shard::Ending> Shard::read_loop() {
       if (gone) co_return Ending{};
       co_return ending_from_read_error(ec);
     }
-    std::string_view json = message;
-    if (settings_.zlib_stream) {
-      const auto r = inflater_.feed(message);
-      if (r == ZlibStreamInflater::Result::need_more) continue;
-      if (r == ZlibStreamInflater::Result::error) {
-        co_return Ending{AfterClose::resume, 0, fmt::format("zlib-stream: {}", inflater_.error()), false};
-      }
-      json = inflater_.payload();
+    std::string_view json;
+    std::optional<Ending> broken;
+    if (!next_payload(message, json, broken)) {
+      if (broken) co_return std::move(*broken);
+      continue;
     }
     if (auto ending = handle_payload(json)) co_return std::move(*ending);
   }
+}
+
+bool Shard::next_payload(std::string_view message, std::string_view& json, std::optional<Ending>& broken) {
+  if (!settings_.zlib_stream) {
+    json = message;
+    return true;
+  }
+  switch (inflater_.feed(message)) {
+    case ZlibStreamInflater::Result::payload:
+      json = inflater_.payload();
+      return true;
+    case ZlibStreamInflater::Result::need_more:
+      return false;
+    case ZlibStreamInflater::Result::error:
+      broken = Ending{AfterClose::resume, 0, fmt::format("zlib-stream: {}", inflater_.error()), false};
+      return false;
+  }
+  return false;
 }
 
 std::optional<Shard::Ending> Shard::handle_payload(std::string_view json) {

@@ -114,6 +114,9 @@ class Shard {
   boost::asio::awaitable<Ending> write_loop();
   boost::asio::awaitable<std::optional<Ending>> read_hello();
   Ending ending_from_read_error(const boost::system::error_code& ec) const;
+  // The JSON of the next payload from one WebSocket message: false while a zlib-stream
+  // payload is incomplete, or when inflating failed (`broken` says how the connection ends).
+  bool next_payload(std::string_view message, std::string_view& json, std::optional<Ending>& broken);
   std::optional<Ending> handle_payload(std::string_view json);
   void on_ready(std::string_view detail);
   std::optional<Ending> handle_dispatch(simdjson::dom::element doc, std::uint64_t seq, std::string_view name);
