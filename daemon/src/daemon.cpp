@@ -102,7 +102,7 @@ void Daemon::on_gateway_bot(FetchResult result) {
   }
 }
 
-int Daemon::start() {
+int Daemon::prepare() {
   const auto cpus = config_.sharding.cores.empty() ? allowed_cpus() : config_.sharding.cores;
   Plan plan = make_plan(config_.sharding.shards, config_.sharding.clusters, cpus);
   log_->info("meganed {} for bot '{}': {}", megane_version, config_.name, plan.describe());
@@ -122,12 +122,6 @@ int Daemon::start() {
   opts.max_output_bytes = config_.ipc.max_output_bytes;
   opts.max_connections_per_uid = config_.ipc.max_connections_per_uid;
   server_ = std::make_unique<IpcServer>(io_, opts, *this);
-  std::string error;
-  if (!server_->listen(error)) {
-    log_->error("{}", error);
-    return 1;
-  }
-  log_->info("listening on {}", config_.ipc.socket.string());
 
   supervisor_ = std::make_unique<Supervisor>(io_, config_, std::move(plan), find_launcher(),
                                              config_.ipc.socket, log_);
@@ -146,6 +140,17 @@ int Daemon::start() {
                     fmt::format("{{\"type\":\"all_clusters_ready\",\"clusters\":{},\"shards\":{}}}",
                                 supervisor_->cluster_count(), supervisor_->plan().total_shards));
   };
+  return 0;
+}
+
+int Daemon::start() {
+  if (const int rc = prepare(); rc != 0) return rc;
+  std::string error;
+  if (!server_->listen(error)) {
+    log_->error("{}", error);
+    return 1;
+  }
+  log_->info("listening on {}", config_.ipc.socket.string());
 
   supervisor_->start_all();
   systemd::ready(fmt::format("spawned {} clusters", supervisor_->children().size()));

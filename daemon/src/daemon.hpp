@@ -32,6 +32,10 @@ class Daemon final : public ConnectionHandler {
   // Asks /gateway/bot first when there is a [gateway] section, then listens, spawns the plan
   // and runs until stopped. Returns the process exit code.
   int run();
+  // The part of run() before the socket listens and children spawn: loads the store, builds
+  // the supervisor, router and (not yet listening) server. 0, or the exit code to stop with.
+  // On its own it lets the dispatch fuzz target feed on_frame() with no socket and no child.
+  int prepare();
 
   void on_frame(Connection& conn, const proto::FrameView& frame) override;
   void on_close(Connection& conn) override;

@@ -76,7 +76,9 @@ bool decode(ByteView in, StoreCompareAndSet& out) noexcept {
   else out.expected.reset();
   out.value = r.str();
   out.ttl_ms = r.u64();
-  return r.done();
+  // "Absent" carries an empty string; anything else there is not a payload our encoder writes
+  // (found by fuzz_ipc_frames: it was silently ignored).
+  return r.done() && (has_expected || expected.empty());
 }
 
 Bytes encode(const StoreExpire& m) { return Writer().str(m.key).u64(m.ttl_ms).take(); }

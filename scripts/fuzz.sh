@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a while, building the clang-14 fuzz tree (build-fuzz) first if
+# needed. New interesting inputs go to build-fuzz/corpus/TARGET (a scratch corpus, seeded
+# from fuzz/corpus/TARGET); crashes are written to build-fuzz/findings/TARGET/.
+#   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags]
+#   scripts/fuzz.sh list                      the targets
+# One in-process job (no -jobs/-workers: those fork and log to files); the machines are shared. To keep a finding, copy it into
+# fuzz/corpus/TARGET/ (the replay test then runs it forever); to fold the scratch corpus back
+# into the kept one, minimised: scripts/fuzz.sh --merge TARGET.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz}"
+TARGETS=$(sed -n 's/^set(MEGANE_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt)
+
+usage() { echo "usage: $0 TARGET SECONDS [libFuzzer flags] | $0 --merge TARGET | $0 list (targets: $TARGETS)" >&2; exit 64; }
+[ $# -ge 1 ] || usage
+if [ "$1" = list ]; then echo "$TARGETS"; exit 0; fi
+
+build() {
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER=clang++-14 -DMEGANE_FUZZ=ON -DMEGANE_BUILD_TESTS=OFF \
+      -DMEGANE_BUILD_BENCH=OFF >/dev/null
+  fi
+  cmake --build "$BUILD_DIR" -j 2 --target "megane-fuzz-$1"
+}
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+if [ "$1" = --merge ]; then
+  [ $# -eq 2 ] || usage
+  t=$2
+  build "$t"
+  # Keeps the smallest set of inputs that covers what the kept and scratch corpora cover.
+  merged=$(mktemp -d)
+  "$BUILD_DIR/bin/megane-fuzz-$t" -merge=1 "$merged" "fuzz/corpus/$t" "$BUILD_DIR/corpus/$t"
+  rm -rf "fuzz/corpus/$t"
+  mv "$merged" "fuzz/corpus/$t"
+  chmod 755 "fuzz/corpus/$t"
+  echo "fuzz/corpus/$t: $(ls "fuzz/corpus/$t" | wc -l) inputs"
+  exit 0
+fi
+
+[ $# -ge 2 ] || usage
+t=$1; secs=$2; shift 2
+echo " $TARGETS " | grep -q " $t " || usage
+build "$t"
+mkdir -p "$BUILD_DIR/corpus/$t" "$BUILD_DIR/findings/$t"
+dict=()
+[ -f "fuzz/dict/$t.dict" ] && dict=(-dict="fuzz/dict/$t.dict")
+exec "$BUILD_DIR/bin/megane-fuzz-$t" "$BUILD_DIR/corpus/$t" "fuzz/corpus/$t" "${dict[@]}" \
+  -max_total_time="$secs" -print_final_stats=1 \
+  -artifact_prefix="$BUILD_DIR/findings/$t/" "$@"
