@@ -4,9 +4,10 @@
 # from fuzz/corpus/TARGET); crashes are written to build-fuzz/findings/TARGET/.
 #   scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags]
 #   scripts/fuzz.sh list                      the targets
-# One in-process job (no -jobs/-workers: those fork and log to files); the machines are shared. To keep a finding, copy it into
-# fuzz/corpus/TARGET/ (the replay test then runs it forever); to fold the scratch corpus back
-# into the kept one, minimised: scripts/fuzz.sh --merge TARGET.
+# One in-process job (no -jobs/-workers: they fork workers that log to files); the machines are
+# shared. To keep a finding, copy it into fuzz/corpus/TARGET/finding-WHAT (the replay test then
+# runs it forever); to fold the scratch corpus back into the kept one, minimised:
+# scripts/fuzz.sh --merge TARGET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${FUZZ_BUILD_DIR:-build-fuzz}"
@@ -32,9 +33,12 @@ if [ "$1" = --merge ]; then
   [ $# -eq 2 ] || usage
   t=$2
   build "$t"
-  # Keeps the smallest set of inputs that covers what the kept and scratch corpora cover.
+  # Keeps the named inputs (seed-*, finding-*) as they are, then adds the fewest inputs of the
+  # kept and scratch corpora that cover more edges (-use_counters=0: hit counts do not count,
+  # which keeps the set to a few hundred files).
   merged=$(mktemp -d)
-  "$BUILD_DIR/bin/megane-fuzz-$t" -merge=1 "$merged" "fuzz/corpus/$t" "$BUILD_DIR/corpus/$t"
+  find "fuzz/corpus/$t" -maxdepth 1 -type f \( -name 'seed-*' -o -name 'finding-*' \) -exec cp {} "$merged/" \;
+  "$BUILD_DIR/bin/megane-fuzz-$t" -merge=1 -use_counters=0 "$merged" "fuzz/corpus/$t" "$BUILD_DIR/corpus/$t"
   rm -rf "fuzz/corpus/$t"
   mv "$merged" "fuzz/corpus/$t"
   chmod 755 "fuzz/corpus/$t"
