@@ -105,6 +105,8 @@ struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
   // write. No allocation per frame.
   proto::Bytes queue;
   proto::Bytes writing;
+  // Bytes not yet on the socket: `writing` is cleared only once its write completed.
+  std::size_t queued_bytes() const noexcept { return queue.size() + writing.size(); }
   detail::ReplyWaiters pending;
   std::uint32_t last_request_id = hello_request_id;
   bool writer_waiting = false;  // parked on `wake`: enqueue() must wake it
@@ -324,10 +326,10 @@ bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32
                  payload.size(), max_frame_bytes);
     return false;
   }
-  const std::size_t queued_bytes = queue.size() + writing.size();
-  if (queued_bytes + proto::frame_header_size + payload.size() > max_queued_bytes) {
+  const std::size_t queued = queued_bytes();
+  if (queued + proto::frame_header_size + payload.size() > max_queued_bytes) {
     logger->warn("not sending {}: {} bytes already wait to be written", proto::to_string(type),
-                 queued_bytes);
+                 queued);
     return false;
   }
   proto::append_frame(queue, type, flags, id, payload);
@@ -445,14 +447,14 @@ asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload
 asio::awaitable<bool> IpcClient::flush(std::chrono::milliseconds timeout) {
   const std::shared_ptr<Impl> self = impl_;
   if (!self) co_return true;
-  // queued_bytes drops only when a write completes, so 0 means "on the socket".
+  // queued_bytes() drops only when a write completes, so 0 means "on the socket".
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   asio::steady_timer poll(self->executor);
-  while (self->open && self->queued_bytes > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (self->open && self->queued_bytes() > 0 && std::chrono::steady_clock::now() < deadline) {
     poll.expires_after(std::chrono::milliseconds(1));
     co_await poll.async_wait(use_tuple);
   }
-  co_return self->queued_bytes == 0;
+  co_return self->queued_bytes() == 0;
 }
 
 void IpcClient::on_message(MessageHandler handler) {
