@@ -1,8 +1,10 @@
 #include "command_router.hpp"
 
-#include <boost/asio/steady_timer.hpp>
+#include <utility>
+
 #include <fmt/format.h>
 #include <megane/proto/messages.hpp>
+#include <megane/proto/wire.hpp>
 
 namespace megane::daemon {
 
@@ -10,19 +12,25 @@ using proto::ErrorCode;
 using proto::MessageType;
 using proto::TargetStatus;
 
-// One request from an origin, fanned out to one or more targets.
-struct CommandRouter::Aggregate {
+namespace {
 
+proto::ByteView bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string_view text_of(proto::ByteView b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+}  // namespace
+
+// A cluster command fanned out to several targets: one result slot per target, answered
+// once every slot is filled.
+struct CommandRouter::Broadcast {
   std::weak_ptr<Connection> origin;
   std::uint32_t origin_request = 0;
-  bool broadcast = false;             // cluster command: answer with BroadcastReply
-  std::string target_label;           // service command: for error messages
   std::vector<proto::TargetResult> results;
-  std::vector<bool> filled;
-  std::vector<Key> keys;              // pending_ entries of this aggregate
   std::size_t outstanding = 0;
-  bool done = false;
-  std::optional<Deadlines::iterator> deadline;  // its entry in deadlines_, while it waits
 };
 
 CommandRouter::CommandRouter(boost::asio::io_context& io, Supervisor& supervisor,
@@ -32,38 +40,6 @@ CommandRouter::CommandRouter(boost::asio::io_context& io, Supervisor& supervisor
 }
 
 CommandRouter::~CommandRouter() { deadline_timer_.cancel(); }
-
-void CommandRouter::watch_deadline(const std::shared_ptr<Aggregate>& agg, std::chrono::milliseconds timeout) {
-  agg->deadline = deadlines_.emplace(std::chrono::steady_clock::now() + timeout, agg);
-  if (!armed_for_ || agg->deadline.value()->first < *armed_for_) arm_deadline_timer();
-}
-
-void CommandRouter::arm_deadline_timer() {
-  if (deadlines_.empty()) {
-    armed_for_.reset();
-    deadline_timer_.cancel();
-    return;
-  }
-  armed_for_ = deadlines_.begin()->first;
-  deadline_timer_.expires_at(*armed_for_);
-  deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) on_deadlines();
-  });
-}
-
-void CommandRouter::on_deadlines() {
-  armed_for_.reset();
-  const auto now = std::chrono::steady_clock::now();
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    auto agg = deadlines_.begin()->second.lock();
-    deadlines_.erase(deadlines_.begin());
-    if (!agg) continue;
-    agg->deadline.reset();
-    for (std::size_t i = 0; i < agg->filled.size() && !agg->done; ++i)
-      if (!agg->filled[i]) fill(agg, i, TargetStatus::timeout, {});
-  }
-  if (!armed_for_) arm_deadline_timer();
-}
 
 void CommandRouter::attach(const Child& child, Connection& conn) {
   child_connections_[child.index] = conn.weak_from_this();
@@ -79,19 +55,37 @@ std::chrono::milliseconds CommandRouter::deadline(std::uint32_t requested_ms) co
   return requested_ms == 0 ? default_timeout_ : std::chrono::milliseconds(requested_ms);
 }
 
-proto::CommandDeliver CommandRouter::deliver_header(const Connection& origin, bool receptive) const {
-  proto::CommandDeliver d;
-  d.origin_role = origin.role;
-  d.origin_cluster = origin.role == proto::Role::cluster ? origin.cluster_id : 0;
+std::uint32_t CommandRouter::next_id() {
+  // 0 means "no reply"; after a wrap, skip ids that still wait.
+  std::uint32_t id = 0;
+  do {
+    id = next_request_id_++;
+  } while (id == 0 || waiting_.contains(id));
+  return id;
+}
+
+void CommandRouter::deliver(Connection& target, const Connection& origin, std::uint32_t id, bool receptive,
+                            std::string_view data) {
+  std::string_view origin_service;
   if (origin.role == proto::Role::service && origin.child_index < supervisor_.children().size())
-    d.origin_service = supervisor_.children()[origin.child_index]->service->name;
-  d.receptive = receptive;
-  return d;
+    origin_service = supervisor_.children()[origin.child_index]->service->name;
+  const std::uint32_t origin_cluster = origin.role == proto::Role::cluster ? origin.cluster_id : 0;
+  target.send_with(MessageType::command_deliver, 0, id, [&](proto::Writer& w) {
+    proto::encode_command_deliver(w, origin.role, origin_cluster, origin_service, receptive, data);
+  });
+}
+
+void CommandRouter::wait_for(std::uint32_t id, Waiting waiting, std::chrono::milliseconds timeout) {
+  waiting.deadline = Clock::now() + timeout;
+  const auto at = waiting.deadline;
+  waiting_.insert_or_assign(id, std::move(waiting));
+  deadlines_.push(at, id);
+  if (!armed_for_ || at < *armed_for_) arm_deadline_timer();
 }
 
 void CommandRouter::service_command(Connection& origin, const proto::FrameView& frame) {
   const std::uint32_t rid = frame.header.request_id;
-  proto::ServiceCommand cmd;
+  proto::ServiceCommandView cmd;  // views into the frame: nothing copied until it is forwarded
   if (!proto::decode(frame.payload, cmd)) {
     origin.reply_error(rid, ErrorCode::malformed, "malformed service_command");
     return;
@@ -108,28 +102,26 @@ void CommandRouter::service_command(Connection& origin, const proto::FrameView& 
                        fmt::format("{} is not connected (state {})", svc->label, to_string(svc->state)));
     return;
   }
-  proto::CommandDeliver d = deliver_header(origin, receptive);
-  d.data = std::move(cmd.data);
   if (!receptive) {
-    target->send(MessageType::command_deliver, 0, 0, proto::encode(d));
+    deliver(*target, origin, 0, false, cmd.data);
     // Fire-and-forget sent with a request id: acknowledge the hand-over so nobody waits.
     if (rid != 0) origin.reply(MessageType::service_command, rid, {});
     return;
   }
-  auto agg = std::make_shared<Aggregate>();
-  agg->origin = origin.weak_from_this();
-  agg->origin_request = rid;
-  agg->target_label = svc->label;
-  agg->results.resize(1);
-  agg->filled.assign(1, false);
-  agg->outstanding = 1;
-  forward(agg, 0, *target, d);
-  watch_deadline(agg, deadline(cmd.timeout_ms));
+  const std::uint32_t id = next_id();
+  Waiting w;
+  w.target = target->id();
+  w.origin = origin.weak_from_this();
+  w.origin_request = rid;
+  w.service = svc;
+  // Registered before it is sent: a target that breaks while we write to it answers "exited".
+  wait_for(id, std::move(w), deadline(cmd.timeout_ms));
+  deliver(*target, origin, id, true, cmd.data);
 }
 
 void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& frame) {
   const std::uint32_t rid = frame.header.request_id;
-  proto::ClusterCommand cmd;
+  proto::ClusterCommandView cmd;
   if (!proto::decode(frame.payload, cmd)) {
     origin.reply_error(rid, ErrorCode::malformed, "malformed cluster_command");
     return;
@@ -156,113 +148,141 @@ void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& 
     }
   }
   const bool receptive = cmd.receptive && rid != 0;
-  proto::CommandDeliver d = deliver_header(origin, receptive);
-  d.data = std::move(cmd.data);
   if (!receptive) {
-    const auto payload = proto::encode(d);
     for (Child* t : targets)
-      if (Connection* conn = connection_of(*t)) conn->send(MessageType::command_deliver, 0, 0, payload);
+      if (Connection* conn = connection_of(*t)) deliver(*conn, origin, 0, false, cmd.data);
     if (rid != 0) origin.reply(MessageType::cluster_command, rid, proto::encode(proto::BroadcastReply{}));
     return;
   }
-  auto agg = std::make_shared<Aggregate>();
-  agg->origin = origin.weak_from_this();
-  agg->origin_request = rid;
-  agg->broadcast = true;
-  agg->results.resize(targets.size());
-  agg->filled.assign(targets.size(), false);
-  agg->outstanding = targets.size();
-  if (targets.empty()) {
-    finish(*agg);
-    return;
-  }
+  auto bc = std::make_shared<Broadcast>();
+  bc->origin = origin.weak_from_this();
+  bc->origin_request = rid;
+  bc->results.resize(targets.size());
+  bc->outstanding = targets.size() + 1;  // +1 until every target is handled: no early finish
+  const auto timeout = deadline(cmd.timeout_ms);
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    agg->results[i].cluster_id = targets[i]->plan.id;
-    if (Connection* conn = connection_of(*targets[i])) {
-      forward(agg, i, *conn, d);
-    } else {
-      fill(agg, i, TargetStatus::unavailable,
+    bc->results[i].cluster_id = targets[i]->plan.id;
+    Connection* conn = connection_of(*targets[i]);
+    if (!conn) {
+      fill(*bc, i, TargetStatus::unavailable,
            fmt::format("{} is not connected (state {})", targets[i]->label, to_string(targets[i]->state)));
+      continue;
     }
+    const std::uint32_t id = next_id();
+    Waiting w;
+    w.target = conn->id();
+    w.broadcast = bc;
+    w.slot = i;
+    wait_for(id, std::move(w), timeout);
+    deliver(*conn, origin, id, true, cmd.data);
   }
-  if (agg->done) return;
-  watch_deadline(agg, deadline(cmd.timeout_ms));
-}
-
-void CommandRouter::forward(const std::shared_ptr<Aggregate>& agg, std::size_t slot, Connection& target,
-                            const proto::CommandDeliver& deliver) {
-  std::uint32_t id = next_request_id_++;
-  if (id == 0) id = next_request_id_++;
-  const Key key{target.id(), id};
-  pending_[key] = {agg, slot};
-  agg->keys.push_back(key);
-  target.send(MessageType::command_deliver, 0, id, proto::encode(deliver));
+  if (--bc->outstanding == 0) finish(*bc);
 }
 
 void CommandRouter::on_result(Connection& target, const proto::FrameView& frame) {
-  auto it = pending_.find({target.id(), frame.header.request_id});
-  if (it == pending_.end()) return;  // late: already timed out
-  auto [agg, slot] = it->second;
-  pending_.erase(it);
+  auto it = waiting_.find(frame.header.request_id);
+  if (it == waiting_.end() || it->second.target != target.id()) return;  // late: already timed out
+  Waiting w = std::move(it->second);
+  waiting_.erase(it);
+  prune_deadlines();
   if (frame.header.has(proto::FrameFlags::error)) {
     proto::ErrorReply err;
-    std::string message = proto::decode(frame.payload, err) ? err.message : "malformed error reply";
-    fill(agg, slot, TargetStatus::error, std::move(message));
+    const bool ok = proto::decode(frame.payload, err);
+    resolve(w, TargetStatus::error, ok ? std::string_view(err.message) : "malformed error reply");
     return;
   }
-  fill(agg, slot, TargetStatus::ok, std::string(frame.payload.begin(), frame.payload.end()));
+  resolve(w, TargetStatus::ok, text_of(frame.payload));
 }
 
 void CommandRouter::detach(Connection& conn) {
-  for (auto it = pending_.lower_bound({conn.id(), 0}); it != pending_.end() && it->first.first == conn.id();) {
-    auto [agg, slot] = it->second;
-    it = pending_.erase(it);
-    fill(agg, slot, TargetStatus::exited, "target exited before answering");
+  std::vector<std::uint32_t> ids;
+  for (const auto& [id, w] : waiting_)
+    if (w.target == conn.id()) ids.push_back(id);
+  for (const std::uint32_t id : ids) {
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) continue;  // resolved meanwhile by a reply we sent
+    Waiting w = std::move(it->second);
+    waiting_.erase(it);
+    resolve(w, TargetStatus::exited, "target exited before answering");
   }
+  prune_deadlines();
 }
 
-void CommandRouter::fill(const std::shared_ptr<Aggregate>& agg, std::size_t slot, TargetStatus status,
-                         std::string data) {
-  if (agg->done || agg->filled[slot]) return;
-  agg->filled[slot] = true;
-  agg->results[slot].status = status;
-  agg->results[slot].data = std::move(data);
-  if (--agg->outstanding == 0) finish(*agg);
-}
-
-void CommandRouter::finish(Aggregate& agg) {
-  agg.done = true;
-  if (agg.deadline) {
-    deadlines_.erase(*agg.deadline);
-    agg.deadline.reset();
-  }
-  for (const Key& k : agg.keys) pending_.erase(k);
-  auto origin = agg.origin.lock();
-  if (!origin || !origin->open()) return;
-  const std::uint32_t rid = agg.origin_request;
-  if (agg.broadcast) {
-    origin->reply(MessageType::cluster_command, rid, proto::encode(proto::BroadcastReply{std::move(agg.results)}));
+void CommandRouter::resolve(Waiting& w, TargetStatus status, std::string_view data) {
+  if (w.broadcast) {
+    fill(*w.broadcast, w.slot, status, data);
     return;
   }
-  const proto::TargetResult& r = agg.results[0];
-  switch (r.status) {
+  auto origin = w.origin.lock();
+  if (!origin || !origin->open()) return;
+  const std::uint32_t rid = w.origin_request;
+  const std::string& label = w.service->label;
+  switch (status) {
     case TargetStatus::ok:
-      origin->reply(MessageType::service_command, rid,
-                    {reinterpret_cast<const std::uint8_t*>(r.data.data()), r.data.size()});
+      // From the target's input buffer straight into the origin's output buffer.
+      origin->reply(MessageType::service_command, rid, bytes_of(data));
       return;
     case TargetStatus::error:
-      origin->reply_error(rid, ErrorCode::rejected, r.data);
+      origin->reply_error(rid, ErrorCode::rejected, data);
       return;
     case TargetStatus::timeout:
-      origin->reply_error(rid, ErrorCode::timeout, fmt::format("{} did not answer in time", agg.target_label));
+      origin->reply_error(rid, ErrorCode::timeout, fmt::format("{} did not answer in time", label));
       return;
     case TargetStatus::exited:
-      origin->reply_error(rid, ErrorCode::target_exited, fmt::format("{} exited before answering", agg.target_label));
+      origin->reply_error(rid, ErrorCode::target_exited, fmt::format("{} exited before answering", label));
       return;
     case TargetStatus::unavailable:
-      origin->reply_error(rid, ErrorCode::unavailable, r.data);
+      origin->reply_error(rid, ErrorCode::unavailable, data);
       return;
   }
+}
+
+void CommandRouter::fill(Broadcast& bc, std::size_t slot, TargetStatus status, std::string_view data) {
+  bc.results[slot].status = status;
+  bc.results[slot].data.assign(data);
+  if (--bc.outstanding == 0) finish(bc);
+}
+
+void CommandRouter::finish(Broadcast& bc) {
+  auto origin = bc.origin.lock();
+  if (!origin || !origin->open()) return;
+  origin->reply(MessageType::cluster_command, bc.origin_request,
+                proto::encode(proto::BroadcastReply{std::move(bc.results)}));
+}
+
+void CommandRouter::prune_deadlines() {
+  deadlines_.prune(waiting_.size(), [this](const auto& e) {
+    auto it = waiting_.find(e.id);
+    return it != waiting_.end() && it->second.deadline == e.at;
+  });
+}
+
+void CommandRouter::arm_deadline_timer() {
+  if (deadlines_.empty()) {
+    armed_for_.reset();
+    return;
+  }
+  armed_for_ = deadlines_.top().at;
+  deadline_timer_.expires_at(*armed_for_);
+  deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_deadlines();
+  });
+}
+
+void CommandRouter::on_deadlines() {
+  armed_for_.reset();
+  const auto now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.top().at <= now) {
+    const auto e = deadlines_.top();
+    deadlines_.pop();
+    auto it = waiting_.find(e.id);
+    if (it == waiting_.end() || it->second.deadline != e.at) continue;  // answered already
+    Waiting w = std::move(it->second);
+    waiting_.erase(it);
+    resolve(w, TargetStatus::timeout, {});
+  }
+  prune_deadlines();
+  if (!armed_for_) arm_deadline_timer();
 }
 
 }  // namespace megane::daemon

@@ -1,20 +1,22 @@
 // Routes commands between processes: a service command to one service, a cluster command to
-// all clusters, one, or the owner of a guild. The data bytes pass through untouched. Every
-// forwarded request has a deadline, and a target that goes away answers "target exited" at
-// once, so nothing waits forever.
+// all clusters, one, or the owner of a guild. The data bytes pass through untouched (decoded
+// as views, encoded straight into the target's output buffer). Every forwarded request has a
+// deadline, and a target that goes away answers "target exited" at once, so nothing waits
+// forever.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <map>
-#include <optional>
 #include <memory>
-#include <utility>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <megane/proto/command_messages.hpp>
+#include <megane/proto/deadline_heap.hpp>
 #include <megane/proto/frame.hpp>
 
 #include "connection.hpp"
@@ -37,21 +39,37 @@ class CommandRouter {
   // A command_result reply from a target.
   void on_result(Connection& target, const proto::FrameView& frame);
 
-  std::size_t pending() const noexcept { return pending_.size(); }
+  std::size_t pending() const noexcept { return waiting_.size(); }
 
  private:
-  struct Aggregate;
-  using Key = std::pair<std::uint64_t, std::uint32_t>;  // target connection id, request id
+  using Clock = std::chrono::steady_clock;
+  struct Broadcast;
+
+  // One request forwarded to a target, waiting for its command_result. A service command
+  // answers its origin directly; a cluster command's targets fill slots of a shared Broadcast.
+  // No per-request allocation beyond the flat table's slot (a Broadcast is per command).
+  struct Waiting {
+    std::uint64_t target = 0;  // the target connection's id: only it may answer
+    Clock::time_point deadline;
+    std::weak_ptr<Connection> origin;      // service command
+    std::uint32_t origin_request = 0;      // service command
+    const Child* service = nullptr;        // service command: names it in error messages
+    std::shared_ptr<Broadcast> broadcast;  // cluster command
+    std::size_t slot = 0;                  // cluster command: index in broadcast->results
+  };
 
   Connection* connection_of(const Child& child);
-  proto::CommandDeliver deliver_header(const Connection& origin, bool receptive) const;
-  void forward(const std::shared_ptr<Aggregate>& agg, std::size_t slot, Connection& target,
-               const proto::CommandDeliver& deliver);
-  void fill(const std::shared_ptr<Aggregate>& agg, std::size_t slot, proto::TargetStatus status,
-            std::string data);
-  void finish(Aggregate& agg);
+  void deliver(Connection& target, const Connection& origin, std::uint32_t id, bool receptive,
+               std::string_view data);
+  std::uint32_t next_id();
+  // Registers a forwarded request and its deadline.
+  void wait_for(std::uint32_t id, Waiting waiting, std::chrono::milliseconds timeout);
+  // The request ended (answer, error, timeout, exit): answers its origin or fills its slot.
+  void resolve(Waiting& waiting, proto::TargetStatus status, std::string_view data);
+  void fill(Broadcast& broadcast, std::size_t slot, proto::TargetStatus status, std::string_view data);
+  void finish(Broadcast& broadcast);
   std::chrono::milliseconds deadline(std::uint32_t requested_ms) const;
-  void watch_deadline(const std::shared_ptr<Aggregate>& agg, std::chrono::milliseconds timeout);
+  void prune_deadlines();
   void arm_deadline_timer();
   void on_deadlines();
 
@@ -59,13 +77,11 @@ class CommandRouter {
   Supervisor& supervisor_;
   std::chrono::milliseconds default_timeout_;
   std::vector<std::weak_ptr<Connection>> child_connections_;  // by Child::index
-  std::map<Key, std::pair<std::shared_ptr<Aggregate>, std::size_t>> pending_;
-  // One timer for every request: deadlines in order (most share one timeout, so new ones go
-  // to the end and the timer is rarely re-armed); a finished request removes its entry.
-  using Deadlines = std::multimap<std::chrono::steady_clock::time_point, std::weak_ptr<Aggregate>>;
-  Deadlines deadlines_;
+  boost::unordered_flat_map<std::uint32_t, Waiting> waiting_;  // by the id we forwarded with
+  // One timer for every request, armed for the earliest deadline.
+  proto::DeadlineHeap<Clock::time_point> deadlines_;
   boost::asio::steady_timer deadline_timer_;
-  std::optional<std::chrono::steady_clock::time_point> armed_for_;
+  std::optional<Clock::time_point> armed_for_;
   std::uint32_t next_request_id_ = 1;
 };
 

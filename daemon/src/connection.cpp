@@ -1,7 +1,7 @@
 #include "connection.hpp"
 
 #include <algorithm>
-#include <vector>
+#include <span>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +15,9 @@ namespace megane::daemon {
 namespace asio = boost::asio;
 using asio::as_tuple;
 using asio::use_awaitable;
+
+// Output buffer capacity kept after a write; more is released (a burst to a slow reader).
+constexpr std::size_t keep_capacity = 256 * 1024;
 
 Connection::Connection(Socket socket, ConnectionHandler& handler, std::uint64_t id,
                        PeerCredentials peer, std::uint32_t max_frame_bytes,
@@ -102,23 +105,15 @@ asio::awaitable<void> Connection::read_loop() {
 
 asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
-  std::vector<proto::Bytes> batch;
-  std::vector<asio::const_buffer> buffers;
   for (;;) {
     while (!out_.empty()) {
-      // Everything queued goes out in one gathered write: under load that is one syscall for
-      // many replies instead of one each.
-      batch.clear();
-      buffers.clear();
-      while (!out_.empty() && batch.size() < 256) {
-        batch.push_back(std::move(out_.front()));
-        out_.pop_front();
-        buffers.emplace_back(batch.back().data(), batch.back().size());
-      }
-      std::size_t bytes = 0;
-      for (const auto& b : batch) bytes += b.size();
-      auto [ec, n] = co_await asio::async_write(socket_, buffers, as_tuple(use_awaitable));
-      out_bytes_ -= std::min(out_bytes_, bytes);
+      // Everything queued goes out in one write: under load that is one syscall for many
+      // replies instead of one each. Frames queued meanwhile collect in out_.
+      writing_.swap(out_);
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing_), as_tuple(use_awaitable));
+      // A burst may have grown the buffer a lot: do not keep that memory per idle connection.
+      if (writing_.capacity() > keep_capacity) proto::Bytes().swap(writing_);
+      else writing_.clear();
       if (ec) {
         out_.clear();
         close_now(ec.message());
@@ -136,25 +131,32 @@ asio::awaitable<void> Connection::write_loop() {
   socket_.close(ignored);
 }
 
-void Connection::send(proto::MessageType type, std::uint16_t flags, std::uint32_t request_id,
-                      proto::ByteView payload) {
-  if (finished_ || (closing_ && out_.empty() && !socket_.is_open())) return;
-  proto::Bytes frame;
-  frame.reserve(proto::frame_header_size + payload.size());
-  proto::append_frame(frame, type, flags, request_id, payload);
-  out_bytes_ += frame.size();
-  out_.push_back(std::move(frame));
-  if (out_bytes_ > max_output_bytes_) {
+std::size_t Connection::begin_frame() {
+  const std::size_t at = out_.size();
+  out_.resize(at + proto::frame_header_size);
+  return at;
+}
+
+void Connection::end_frame(std::size_t at, proto::MessageType type, std::uint16_t flags,
+                           std::uint32_t request_id) {
+  const std::size_t length = out_.size() - at - proto::frame_header_size;
+  proto::encode_header(proto::FrameHeader{type, flags, request_id, static_cast<std::uint32_t>(length)},
+                       std::span<std::uint8_t, proto::frame_header_size>(out_.data() + at, proto::frame_header_size));
+  if (out_.size() + writing_.size() > max_output_bytes_) {
     // A peer that does not read must not make the daemon hold unbounded memory.
     spdlog::warn("connection {} (pid {}): over {} bytes queued, output buffer limit reached (peer not "
                  "reading); disconnecting it",
                  id_, peer_.pid, max_output_bytes_);
     out_.clear();
-    out_bytes_ = 0;
     close_now("output buffer limit reached (peer not reading)");
     return;
   }
   if (writer_waiting_) wake_writer_.cancel();
+}
+
+void Connection::send(proto::MessageType type, std::uint16_t flags, std::uint32_t request_id,
+                      proto::ByteView payload) {
+  send_with(type, flags, request_id, [&](proto::Writer& w) { w.raw(payload); });
 }
 
 void Connection::reply(proto::MessageType type, std::uint32_t request_id, proto::ByteView payload) {
@@ -162,10 +164,9 @@ void Connection::reply(proto::MessageType type, std::uint32_t request_id, proto:
 }
 
 void Connection::reply_error(std::uint32_t request_id, proto::ErrorCode code, std::string_view message) {
-  const auto payload = proto::encode(proto::ErrorReply{code, std::string(message)});
-  send(proto::MessageType::error,
-       static_cast<std::uint16_t>(proto::FrameFlags::reply) | static_cast<std::uint16_t>(proto::FrameFlags::error),
-       request_id, payload);
+  send_with(proto::MessageType::error,
+            static_cast<std::uint16_t>(proto::FrameFlags::reply) | static_cast<std::uint16_t>(proto::FrameFlags::error),
+            request_id, [&](proto::Writer& w) { proto::encode_error(w, code, message); });
 }
 
 void Connection::close_after_flush(std::string_view reason) {

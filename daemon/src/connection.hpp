@@ -7,16 +7,17 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <megane/proto/frame.hpp>
 #include <megane/proto/protocol.hpp>
+#include <megane/proto/wire.hpp>
 
 namespace megane::daemon {
 
@@ -45,6 +46,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start(std::chrono::milliseconds handshake_timeout);
   void send(proto::MessageType type, std::uint16_t flags, std::uint32_t request_id,
             proto::ByteView payload);
+  // Appends one frame whose payload `fill(proto::Writer&)` encodes straight into the output
+  // buffer: no payload vector, no copy.
+  template <class Fill>
+  void send_with(proto::MessageType type, std::uint16_t flags, std::uint32_t request_id, Fill&& fill) {
+    if (!can_queue()) return;
+    const std::size_t at = begin_frame();
+    proto::Writer w(out_);
+    fill(w);
+    end_frame(at, type, flags, request_id);
+  }
+  template <class Fill>
+  void reply_with(proto::MessageType type, std::uint32_t request_id, Fill&& fill) {
+    send_with(type, static_cast<std::uint16_t>(proto::FrameFlags::reply), request_id, std::forward<Fill>(fill));
+  }
   void reply(proto::MessageType type, std::uint32_t request_id, proto::ByteView payload);
   void reply_error(std::uint32_t request_id, proto::ErrorCode code, std::string_view message);
   // Stops reading now, flushes what is queued, then closes.
@@ -66,14 +81,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
   void finish();
+  bool can_queue() const noexcept { return !(finished_ || (closing_ && out_.empty() && !socket_.is_open())); }
+  std::size_t begin_frame();  // reserves the header, returns where the frame starts
+  void end_frame(std::size_t at, proto::MessageType type, std::uint16_t flags, std::uint32_t request_id);
 
   Socket socket_;
   ConnectionHandler& handler_;
   std::uint64_t id_;
   PeerCredentials peer_;
   proto::FrameAssembler in_;
-  std::deque<proto::Bytes> out_;
-  std::size_t out_bytes_ = 0;
+  // Frames are appended to out_ back to back; the writer swaps it with writing_ and sends that
+  // in one write. No allocation per frame, one syscall per batch.
+  proto::Bytes out_;
+  proto::Bytes writing_;
   std::size_t max_output_bytes_;
   boost::asio::steady_timer wake_writer_;
   boost::asio::steady_timer handshake_timer_;

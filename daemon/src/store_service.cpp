@@ -39,6 +39,7 @@ StoreService::~StoreService() { stop(); }
 
 bool StoreService::open(std::string& error) {
   if (!config_.persistence) {
+    store_.set_recording(false);  // no log: nothing needs the effects of writes
     log_->info("store: in memory only (store.persistence = false)");
     return true;
   }
@@ -94,22 +95,49 @@ bool StoreService::refuse_if_failed(Connection& conn, std::uint32_t request_id) 
   return false;
 }
 
-void StoreService::reply_after_persist(Connection& conn, std::uint32_t request_id, MessageType type,
-                                       std::optional<LogRecord> record, proto::Bytes payload) {
-  if (!record || !append_log_) {
-    conn.reply(type, request_id, payload);
+void StoreService::persist_then_reply(Connection& conn, std::uint32_t request_id, MessageType type,
+                                      const LogRecord& record, proto::Bytes payload) {
+  // Completions run in log order: once this one runs, every write up to `seq` is durable.
+  const std::uint64_t seq = append_log_->next_seq();
+  const bool queued = append_log_->append(
+      record, [this, seq, key = record.key, weak = conn.weak_from_this(), request_id, type,
+               payload = std::move(payload)](std::error_code ec) {
+        if (ec) {
+          // Not durable: the key stays marked, so a GET of it reports the failure too.
+        } else if (auto it = unsynced_.find(key); it != unsynced_.end() && it->second <= seq) {
+          unsynced_.erase(it);
+        }
+        auto c = weak.lock();
+        if (!c || !c->open()) return;
+        if (ec) {
+          c->reply_error(request_id, ErrorCode::persistence,
+                         fmt::format("the write could not be made durable: {}", ec.message()));
+          return;
+        }
+        c->reply(type, request_id, payload);
+      }) != 0;
+  if (queued) unsynced_.insert_or_assign(record.key, seq);
+}
+
+void StoreService::reply_get(Connection& conn, std::uint32_t request_id, std::string_view key, UnixMs now) {
+  const auto value = store_.get(key, now);
+  const bool wait = !unsynced_.empty() && unsynced_.contains(key);
+  if (!wait) {
+    conn.reply_with(MessageType::store_get, request_id,
+                    [&](proto::Writer& w) { proto::encode_store_value(w, value.has_value(), value.value_or("")); });
     return;
   }
-  append_log_->append(*record, [weak = conn.weak_from_this(), request_id, type,
-                                payload = std::move(payload)](std::error_code ec) {
+  proto::Writer w;
+  proto::encode_store_value(w, value.has_value(), value.value_or(""));
+  append_log_->after_appended([weak = conn.weak_from_this(), request_id, payload = w.take()](std::error_code ec) {
     auto c = weak.lock();
     if (!c || !c->open()) return;
     if (ec) {
       c->reply_error(request_id, ErrorCode::persistence,
-                     fmt::format("the write could not be made durable: {}", ec.message()));
+                     fmt::format("the value read was not made durable: {}", ec.message()));
       return;
     }
-    c->reply(type, request_id, payload);
+    c->reply(MessageType::store_get, request_id, payload);
   });
 }
 
@@ -117,12 +145,14 @@ void StoreService::handle(Connection& conn, const proto::FrameView& frame) {
   const auto type = frame.header.type;
   const auto rid = frame.header.request_id;
   const UnixMs now = now_ms();
+  // Requests are decoded as views into the frame and replies encoded straight into the
+  // connection's output buffer: a GET or SET without a log allocates nothing here.
   auto malformed = [&] { conn.reply_error(rid, ErrorCode::malformed, fmt::format("malformed {}", proto::to_string(type))); };
+  auto applied = [](bool a) { return [a](proto::Writer& w) { proto::encode_store_applied(w, a); }; };
   if (type == MessageType::store_get) {
-    proto::StoreGet req;
+    proto::StoreKeyView req;
     if (!proto::decode(frame.payload, req)) return malformed();
-    const auto value = store_.get(req.key, now);
-    conn.reply(type, rid, proto::encode(proto::StoreValue{value.has_value(), std::string(value.value_or(""))}));
+    reply_get(conn, rid, req.key, now);
     return;
   }
   if (type == MessageType::store_keys) {
@@ -133,23 +163,23 @@ void StoreService::handle(Connection& conn, const proto::FrameView& frame) {
     return;
   }
   if (type == MessageType::store_set) {
-    proto::StoreSet req;
+    proto::StoreSetView req;
     if (!proto::decode(frame.payload, req)) return malformed();
     if (refuse_if_failed(conn, rid)) return;
     auto r = store_.set(req.key, req.value, now, ttl(req.ttl_ms), static_cast<SetCondition>(req.condition));
-    reply_after_persist(conn, rid, type, std::move(r.record), proto::encode(proto::StoreApplied{r.applied}));
+    reply_after_persist(conn, rid, type, r.record, applied(r.applied));
     return;
   }
   if (type == MessageType::store_delete) {
-    proto::StoreDelete req;
+    proto::StoreKeyView req;
     if (!proto::decode(frame.payload, req)) return malformed();
     if (refuse_if_failed(conn, rid)) return;
     auto r = store_.del(req.key, now);
-    reply_after_persist(conn, rid, type, std::move(r.record), proto::encode(proto::StoreApplied{r.applied}));
+    reply_after_persist(conn, rid, type, r.record, applied(r.applied));
     return;
   }
   if (type == MessageType::store_increment) {
-    proto::StoreIncrement req;
+    proto::StoreIncrementView req;
     if (!proto::decode(frame.payload, req)) return malformed();
     if (refuse_if_failed(conn, rid)) return;
     auto r = store_.increment(req.key, req.delta, now);
@@ -161,25 +191,24 @@ void StoreService::handle(Connection& conn, const proto::FrameView& frame) {
       conn.reply_error(rid, ErrorCode::malformed, fmt::format("incrementing '{}' would overflow", req.key));
       return;
     }
-    reply_after_persist(conn, rid, type, std::move(r.record), proto::encode(proto::StoreInteger{r.value}));
+    reply_after_persist(conn, rid, type, r.record,
+                        [v = r.value](proto::Writer& w) { proto::encode_store_integer(w, v); });
     return;
   }
   if (type == MessageType::store_compare_and_set) {
-    proto::StoreCompareAndSet req;
+    proto::StoreCompareAndSetView req;
     if (!proto::decode(frame.payload, req)) return malformed();
     if (refuse_if_failed(conn, rid)) return;
-    std::optional<std::string_view> expected;
-    if (req.expected) expected = *req.expected;
-    auto r = store_.compare_and_set(req.key, expected, req.value, ttl(req.ttl_ms), now);
-    reply_after_persist(conn, rid, type, std::move(r.record), proto::encode(proto::StoreApplied{r.applied}));
+    auto r = store_.compare_and_set(req.key, req.expected, req.value, ttl(req.ttl_ms), now);
+    reply_after_persist(conn, rid, type, r.record, applied(r.applied));
     return;
   }
   if (type == MessageType::store_expire) {
-    proto::StoreExpire req;
+    proto::StoreExpireView req;
     if (!proto::decode(frame.payload, req)) return malformed();
     if (refuse_if_failed(conn, rid)) return;
     auto r = store_.expire(req.key, ttl(req.ttl_ms), now);
-    reply_after_persist(conn, rid, type, std::move(r.record), proto::encode(proto::StoreApplied{r.applied}));
+    reply_after_persist(conn, rid, type, r.record, applied(r.applied));
     return;
   }
   conn.reply_error(rid, ErrorCode::unknown_message, "not a store message");

@@ -5,11 +5,15 @@
 namespace megane::proto {
 Bytes encode(const ServiceCommand& m) {
   Writer w;
+  w.reserve(str_size(m.service) + 1 + 4 + str_size(m.data));
   w.str(m.service).u8(m.receptive ? 1 : 0).u32(m.timeout_ms).str(m.data);
   return w.take();
 }
 
-bool decode(ByteView in, ServiceCommand& out) noexcept {
+namespace {
+// One decoder for both shapes: the owning struct copies the views.
+template <class Out>
+bool decode_service_command(ByteView in, Out& out) noexcept {
   Reader r(in);
   out.service = r.str();
   out.receptive = r.flag();
@@ -18,14 +22,8 @@ bool decode(ByteView in, ServiceCommand& out) noexcept {
   return r.done();
 }
 
-Bytes encode(const ClusterCommand& m) {
-  Writer w;
-  w.u8(static_cast<std::uint8_t>(m.target_kind)).u64(m.target).u8(m.receptive ? 1 : 0);
-  w.u32(m.timeout_ms).str(m.data);
-  return w.take();
-}
-
-bool decode(ByteView in, ClusterCommand& out) noexcept {
+template <class Out>
+bool decode_cluster_command(ByteView in, Out& out) noexcept {
   Reader r(in);
   const std::uint8_t kind = r.u8();
   out.target_kind = static_cast<CommandTarget>(kind);
@@ -35,11 +33,32 @@ bool decode(ByteView in, ClusterCommand& out) noexcept {
   out.data = r.str();
   return kind <= static_cast<std::uint8_t>(CommandTarget::guild) && r.done();
 }
+}  // namespace
+
+bool decode(ByteView in, ServiceCommand& out) noexcept { return decode_service_command(in, out); }
+bool decode(ByteView in, ServiceCommandView& out) noexcept { return decode_service_command(in, out); }
+
+Bytes encode(const ClusterCommand& m) {
+  Writer w;
+  w.reserve(1 + 8 + 1 + 4 + str_size(m.data));
+  w.u8(static_cast<std::uint8_t>(m.target_kind)).u64(m.target).u8(m.receptive ? 1 : 0);
+  w.u32(m.timeout_ms).str(m.data);
+  return w.take();
+}
+
+bool decode(ByteView in, ClusterCommand& out) noexcept { return decode_cluster_command(in, out); }
+bool decode(ByteView in, ClusterCommandView& out) noexcept { return decode_cluster_command(in, out); }
+
+void encode_command_deliver(Writer& w, Role origin_role, std::uint32_t origin_cluster,
+                            std::string_view origin_service, bool receptive, std::string_view data) {
+  w.reserve(1 + 4 + str_size(origin_service) + 1 + str_size(data));
+  w.u8(static_cast<std::uint8_t>(origin_role)).u32(origin_cluster).str(origin_service);
+  w.u8(receptive ? 1 : 0).str(data);
+}
 
 Bytes encode(const CommandDeliver& m) {
   Writer w;
-  w.u8(static_cast<std::uint8_t>(m.origin_role)).u32(m.origin_cluster).str(m.origin_service);
-  w.u8(m.receptive ? 1 : 0).str(m.data);
+  encode_command_deliver(w, m.origin_role, m.origin_cluster, m.origin_service, m.receptive, m.data);
   return w.take();
 }
 

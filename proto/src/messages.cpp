@@ -51,9 +51,14 @@ bool decode(ByteView in, HelloOk& out) noexcept {
   return r.done();
 }
 
+void encode_error(Writer& w, ErrorCode code, std::string_view message) {
+  w.reserve(2 + str_size(message));
+  w.u16(static_cast<std::uint16_t>(code)).str(message);
+}
+
 Bytes encode(const ErrorReply& m) {
   Writer w;
-  w.u16(static_cast<std::uint16_t>(m.code)).str(m.message);
+  encode_error(w, m.code, m.message);
   return w.take();
 }
 

@@ -4,29 +4,44 @@
 
 namespace megane::proto {
 
+Writer& Writer::reserve(std::size_t n) {
+  out_->reserve(out_->size() + n);
+  return *this;
+}
+
+namespace {
+// Fixed-width little-endian append: one resize and plain stores, not a push_back per byte.
+template <class T>
+void put_le(Bytes& out, T v) {
+  const std::size_t at = out.size();
+  out.resize(at + sizeof(T));
+  for (std::size_t i = 0; i < sizeof(T); ++i) out[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+}  // namespace
+
 Writer& Writer::u8(std::uint8_t v) {
-  out_.push_back(v);
+  out_->push_back(v);
   return *this;
 }
 Writer& Writer::u16(std::uint16_t v) {
-  for (int i = 0; i < 2; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  put_le(*out_, v);
   return *this;
 }
 Writer& Writer::u32(std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  put_le(*out_, v);
   return *this;
 }
 Writer& Writer::u64(std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  put_le(*out_, v);
   return *this;
 }
 Writer& Writer::str(std::string_view v) {
   u32(static_cast<std::uint32_t>(v.size()));
-  out_.insert(out_.end(), v.begin(), v.end());
+  out_->insert(out_->end(), v.begin(), v.end());
   return *this;
 }
 Writer& Writer::raw(ByteView v) {
-  out_.insert(out_.end(), v.begin(), v.end());
+  out_->insert(out_->end(), v.begin(), v.end());
   return *this;
 }
 

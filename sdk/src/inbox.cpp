@@ -20,6 +20,8 @@ namespace asio = boost::asio;
 using proto::MessageType;
 
 constexpr std::chrono::milliseconds subscribe_timeout{10'000};
+// Cancellation signals kept for reuse; more than this many idle ones are freed.
+constexpr std::size_t max_spare_signals = 256;
 
 std::string describe(const std::exception_ptr& e) {
   try {
@@ -74,14 +76,22 @@ void Inbox::deliver(const proto::FrameHeader& header, proto::ByteView payload) {
   request.data = JsonText(std::move(d.data));
 
   const std::uint64_t key = next_key_++;
-  asio::cancellation_signal& signal = running_[key];
+  Signal held;
+  if (spare_.empty()) {
+    held = std::make_unique<asio::cancellation_signal>();
+  } else {
+    held = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  asio::cancellation_signal& signal = *held;
+  running_.emplace(key, std::move(held));
   // Started inline when we are on the loop (we are): handlers start in arrival order, which
   // keeps one sender's fire-and-forget commands in order up to their first suspension.
   asio::co_spawn(io_, handle(header.request_id, std::move(request)),
                  asio::bind_cancellation_slot(signal.slot(), [this, key](std::exception_ptr e) {
                    if (e) logger_->error("command handler failed: {}", describe(e));
                    // The signal is still referenced while co_spawn unwinds: erase it later.
-                   asio::post(io_, [this, key] { running_.erase(key); });
+                   asio::post(io_, [this, key] { release(key); });
                  }));
 }
 
@@ -172,9 +182,16 @@ asio::awaitable<void> Inbox::request_events(std::uint32_t mask) {
   }
 }
 
+void Inbox::release(std::uint64_t key) {
+  auto it = running_.find(key);
+  if (it == running_.end()) return;
+  if (spare_.size() < max_spare_signals) spare_.push_back(std::move(it->second));
+  running_.erase(it);
+}
+
 void Inbox::cancel_all() {
   stopping_ = true;
-  for (auto& [key, signal] : running_) signal.emit(asio::cancellation_type::terminal);
+  for (auto& [key, signal] : running_) signal->emit(asio::cancellation_type::terminal);
 }
 
 }  // namespace megane::detail

@@ -4,12 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <megane/proto/frame.hpp>
 #include <megane/sdk/ipc_client.hpp>
@@ -38,14 +39,19 @@ class Inbox {
   void event(proto::ByteView payload);
   boost::asio::awaitable<void> handle(std::uint32_t request_id, CommandRequest request);
   boost::asio::awaitable<void> request_events(std::uint32_t mask);
+  void release(std::uint64_t key);  // a handler finished: recycle its signal
   void answer(std::uint32_t request_id, const CommandRequest& request, const CommandResult& result);
 
   Worker& worker_;
   IpcClient& ipc_;
   boost::asio::io_context& io_;
   std::shared_ptr<spdlog::logger> logger_;
-  // One signal per running handler, keyed by a local counter (request ids may be 0).
-  std::map<std::uint64_t, boost::asio::cancellation_signal> running_;
+  // One signal per running handler, keyed by a local counter (request ids may be 0). Signals
+  // are recycled through spare_: a signal keeps its slot's handler memory, so a command in the
+  // steady state allocates neither a map node nor a signal.
+  using Signal = std::unique_ptr<boost::asio::cancellation_signal>;
+  boost::unordered_flat_map<std::uint64_t, Signal> running_;
+  std::vector<Signal> spare_;
   std::uint64_t next_key_ = 0;
   bool stopping_ = false;
 };

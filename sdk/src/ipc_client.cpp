@@ -1,11 +1,7 @@
 #include <megane/sdk/ipc_client.hpp>
 
-#include <algorithm>
-#include <deque>
 #include <exception>
-#include <optional>
 #include <stdexcept>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -20,6 +16,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "reply_waiters.hpp"
+
 namespace megane {
 
 namespace asio = boost::asio;
@@ -30,6 +28,8 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::uint32_t hello_request_id = 1;
+// Output buffer capacity kept after a write; more is released (a burst, then quiet).
+constexpr std::size_t keep_capacity = 256 * 1024;
 // A child that cannot get its frames out is stuck anyway; bound the queue instead of growing
 // until the OOM killer picks a process.
 constexpr std::size_t max_queued_bytes = 64u << 20;
@@ -83,21 +83,14 @@ std::string_view to_string(IpcStatus status) noexcept {
 }
 
 struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
-  // One outstanding request. Shared with the awaiting coroutine, so neither side can leave
-  // the other with a dangling pointer.
-  struct Pending {
-    explicit Pending(const asio::any_io_executor& ex) : timer(ex) {}
-    asio::steady_timer timer;  // the deadline; cancelled early when the reply arrives
-    std::optional<Reply> reply;
-  };
-
   Impl(asio::any_io_executor ex, std::shared_ptr<spdlog::logger> log, std::uint32_t max_frame)
       : executor(std::move(ex)),
         socket(executor),
         wake(executor),
         assembler(max_frame),
         max_frame_bytes(max_frame),
-        logger(log ? std::move(log) : spdlog::default_logger()) {
+        logger(log ? std::move(log) : spdlog::default_logger()),
+        pending(executor) {
     wake.expires_at(asio::steady_timer::time_point::max());
   }
 
@@ -108,9 +101,13 @@ struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
   std::uint32_t max_frame_bytes;
   std::shared_ptr<spdlog::logger> logger;
 
-  std::deque<proto::Bytes> queue;  // whole frames; front() is being written
-  std::size_t queued_bytes = 0;
-  std::unordered_map<std::uint32_t, std::shared_ptr<Pending>> pending;
+  // Whole frames back to back; the writer swaps `queue` with `writing` and sends that in one
+  // write. No allocation per frame.
+  proto::Bytes queue;
+  proto::Bytes writing;
+  // Bytes not yet on the socket: `writing` is cleared only once its write completed.
+  std::size_t queued_bytes() const noexcept { return queue.size() + writing.size(); }
+  detail::ReplyWaiters pending;
   std::uint32_t last_request_id = hello_request_id;
   bool writer_waiting = false;  // parked on `wake`: enqueue() must wake it
   // Frames that arrived before a message handler was installed (e.g. a command right behind
@@ -241,8 +238,6 @@ asio::awaitable<void> IpcClient::Impl::read_loop(std::shared_ptr<Impl> self) {
 }
 
 asio::awaitable<void> IpcClient::Impl::write_loop(std::shared_ptr<Impl> self) {
-  std::vector<proto::Bytes> batch;
-  std::vector<asio::const_buffer> buffers;
   while (!self->closed) {
     if (self->queue.empty()) {
       self->writer_waiting = true;
@@ -250,23 +245,16 @@ asio::awaitable<void> IpcClient::Impl::write_loop(std::shared_ptr<Impl> self) {
       self->writer_waiting = false;
       continue;
     }
-    // Everything queued goes out in one gathered write: with many requests in flight that is
-    // one syscall for all of them instead of one each.
-    batch.clear();
-    buffers.clear();
-    while (!self->queue.empty() && batch.size() < 256) {
-      batch.push_back(std::move(self->queue.front()));
-      self->queue.pop_front();
-      buffers.emplace_back(batch.back().data(), batch.back().size());
-    }
-    std::size_t bytes = 0;
-    for (const auto& b : batch) bytes += b.size();
-    auto [ec, n] = co_await asio::async_write(self->socket, buffers, use_tuple);
-    self->queued_bytes -= std::min(self->queued_bytes, bytes);
+    // Everything queued goes out in one write: with many requests in flight that is one
+    // syscall for all of them instead of one each. Frames queued meanwhile collect in `queue`.
+    self->writing.swap(self->queue);
+    auto [ec, n] = co_await asio::async_write(self->socket, asio::buffer(self->writing), use_tuple);
     if (ec) {
       self->lost(ec);
       co_return;
     }
+    if (self->writing.capacity() > keep_capacity) proto::Bytes().swap(self->writing);
+    else self->writing.clear();
   }
 }
 
@@ -314,14 +302,11 @@ void IpcClient::Impl::dispatch(const proto::FrameView& f) {
 }
 
 void IpcClient::Impl::complete(const proto::FrameHeader& h, proto::ByteView payload) {
-  const auto it = pending.find(h.request_id);
-  if (it == pending.end()) {
+  if (!pending.contains(h.request_id)) {
     logger->debug("dropping reply {} ({}): no request waits for it (timed out?)", h.request_id,
                   proto::to_string(h.type));
     return;
   }
-  const std::shared_ptr<Pending> p = it->second;
-  pending.erase(it);
   Reply r;
   r.header = h;
   if (is_error_frame(h)) {
@@ -330,8 +315,7 @@ void IpcClient::Impl::complete(const proto::FrameHeader& h, proto::ByteView payl
   } else {
     r.payload.assign(payload.begin(), payload.end());
   }
-  p->reply = std::move(r);
-  p->timer.cancel();
+  pending.complete(h.request_id, std::move(r));
 }
 
 bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32_t id,
@@ -342,16 +326,13 @@ bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32
                  payload.size(), max_frame_bytes);
     return false;
   }
-  if (queued_bytes + proto::frame_header_size + payload.size() > max_queued_bytes) {
+  const std::size_t queued = queued_bytes();
+  if (queued + proto::frame_header_size + payload.size() > max_queued_bytes) {
     logger->warn("not sending {}: {} bytes already wait to be written", proto::to_string(type),
-                 queued_bytes);
+                 queued);
     return false;
   }
-  proto::Bytes frame;
-  frame.reserve(proto::frame_header_size + payload.size());
-  proto::append_frame(frame, type, flags, id, payload);
-  queued_bytes += frame.size();
-  queue.push_back(std::move(frame));
+  proto::append_frame(queue, type, flags, id, payload);
   if (writer_waiting) wake.cancel();
   return true;
 }
@@ -389,12 +370,8 @@ void IpcClient::Impl::shut() {
   socket.shutdown(asio::socket_base::shutdown_both, ignored);
   socket.close(ignored);
   wake.cancel();
-  // The queue stays: an aborted write may still reference its front until it completes.
-  for (auto& [id, p] : pending) {
-    p->reply = failure(IpcStatus::disconnected, "the connection to meganed closed");
-    p->timer.cancel();
-  }
-  pending.clear();
+  // `writing` stays: an aborted write may still reference it until it completes.
+  pending.complete_all(failure(IpcStatus::disconnected, "the connection to meganed closed"));
 }
 
 IpcClient::IpcClient(asio::any_io_executor executor, std::shared_ptr<spdlog::logger> logger,
@@ -459,32 +436,25 @@ asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload
   if (!self->enqueue(type, 0, id, payload)) {
     co_return failure(IpcStatus::disconnected, fmt::format("could not send {}", proto::to_string(type)));
   }
-  auto p = std::make_shared<Impl::Pending>(self->executor);
-  p->timer.expires_after(timeout);
-  self->pending.emplace(id, p);
-  auto [ec] = co_await p->timer.async_wait(use_tuple);
-  if (p->reply) co_return std::move(*p->reply);
-  if (auto it = self->pending.find(id); it != self->pending.end() && it->second == p) {
-    self->pending.erase(it);
-  }
-  if (!ec) {
-    co_return failure(IpcStatus::timeout, fmt::format("no reply to {} within {} ms",
-                                                      proto::to_string(type), timeout.count()));
-  }
-  co_return failure(IpcStatus::cancelled, "request cancelled");
+  // Suspends until the reply, the deadline or a cancellation resumes us (ReplyWaiters).
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
+      [&self, id, type, timeout](detail::ReplyWaiters::Handler handler) {
+        self->pending.add(id, type, timeout, std::move(handler));
+      },
+      asio::use_awaitable);
 }
 
 asio::awaitable<bool> IpcClient::flush(std::chrono::milliseconds timeout) {
   const std::shared_ptr<Impl> self = impl_;
   if (!self) co_return true;
-  // queued_bytes drops only when a write completes, so 0 means "on the socket".
+  // queued_bytes() drops only when a write completes, so 0 means "on the socket".
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   asio::steady_timer poll(self->executor);
-  while (self->open && self->queued_bytes > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (self->open && self->queued_bytes() > 0 && std::chrono::steady_clock::now() < deadline) {
     poll.expires_after(std::chrono::milliseconds(1));
     co_await poll.async_wait(use_tuple);
   }
-  co_return self->queued_bytes == 0;
+  co_return self->queued_bytes() == 0;
 }
 
 void IpcClient::on_message(MessageHandler handler) {

@@ -75,16 +75,17 @@ boost::asio::awaitable<CommandReply> Worker::send_service_command(std::string se
                                                                   std::string data,
                                                                   CommandOptions options) {
   const auto timeout = effective(options.timeout);
-  const std::string what = fmt::format("service '{}'", service);
-  const proto::Bytes payload = proto::encode(
-      proto::ServiceCommand{std::move(service), options.receptive, to_wire(timeout), std::move(data)});
+  // Only a failure names the service: no formatting on the path every command takes.
+  auto what = [&service] { return fmt::format("service '{}'", service); };
+  proto::Bytes payload = proto::encode(
+      proto::ServiceCommand{service, options.receptive, to_wire(timeout), std::move(data)});
   if (!options.receptive) {
     // Request id 0: the daemon never answers, and nothing here waits.
-    co_return ipc().send(MessageType::service_command, payload) ? CommandReply{} : not_sent(what);
+    co_return ipc().send(MessageType::service_command, payload) ? CommandReply{} : not_sent(what());
   }
   const Reply reply =
-      co_await ipc().request(MessageType::service_command, payload, timeout + command_deadline_margin);
-  if (!reply.ok()) co_return failure_of(reply, what);
+      co_await ipc().request(MessageType::service_command, std::move(payload), timeout + command_deadline_margin);
+  if (!reply.ok()) co_return failure_of(reply, what());
   CommandReply r;
   r.data = JsonText(std::string(reply.payload.begin(), reply.payload.end()));
   co_return r;

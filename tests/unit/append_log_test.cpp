@@ -205,6 +205,40 @@ TEST_CASE("append log: group commit completes a queued burst with few fsyncs", "
   CHECK(ops.fsyncs < 2000);
 }
 
+TEST_CASE("append log: after_appended completes behind the appends before it", "[append_log]") {
+  TempDir dir;
+  FaultyOps ops;
+  boost::asio::io_context io;
+  Store s;
+  AppendLog log(io, (dir.path / "store.log").string(), FsyncPolicy::always, &ops);
+  REQUIRE(log.load(s).ok);
+  std::vector<std::string> order;
+
+  SECTION("nothing outstanding: at once (posted, not inline)") {
+    log.after_appended([&](std::error_code ec) {
+      CHECK_FALSE(ec);
+      order.push_back("read");
+    });
+    CHECK(order.empty());
+    io.run();
+    CHECK(order == std::vector<std::string>{"read"});
+  }
+  SECTION("behind queued appends: only once they are durable") {
+    const std::uint64_t seq = log.next_seq();
+    CHECK(log.append(*s.set("a", "1", 0).record, [&](std::error_code ec) {
+      CHECK_FALSE(ec);
+      order.push_back("write");
+    }) == seq);
+    log.after_appended([&](std::error_code ec) {
+      CHECK_FALSE(ec);
+      order.push_back("read");
+    });
+    io.run();
+    CHECK(order == std::vector<std::string>{"write", "read"});
+    CHECK(ops.fsyncs >= 1);
+  }
+}
+
 TEST_CASE("append log: a missing file is an empty store and keys expired meanwhile are dropped",
           "[append_log]") {
   TempDir dir;

@@ -260,21 +260,21 @@ LogLoadResult AppendLog::load(Store& store) {
   return result;
 }
 
-void AppendLog::append(const LogRecord& record, Callback on_done) {
+std::uint64_t AppendLog::append(const LogRecord& record, Callback on_done) {
   Impl& s = *impl_;
   if (!s.loaded || s.stopped) {
     s.post_error(std::move(on_done), std::make_error_code(s.stopped ? std::errc::operation_canceled
                                                                      : std::errc::operation_not_permitted));
-    return;
+    return 0;
   }
   if (s.failed) {
     s.post_error(std::move(on_done), s.failed);
-    return;
+    return 0;
   }
   s.scratch.clear();
   if (!encode_record(record, s.scratch)) {
     s.post_error(std::move(on_done), std::make_error_code(std::errc::value_too_large));
-    return;
+    return 0;
   }
   const std::uint64_t seq = s.next_seq++;
   s.waiting.emplace_back(seq, std::move(on_done));
@@ -291,6 +291,18 @@ void AppendLog::append(const LogRecord& record, Callback on_done) {
     });
   }
   s.update_guard();
+  return seq;
+}
+
+void AppendLog::after_appended(Callback on_done) {
+  Impl& s = *impl_;
+  if (s.failed || s.stopped || s.waiting.empty()) {
+    // Nothing outstanding: every append so far is durable (or the log failed and says so).
+    s.post_error(std::move(on_done), s.failed);
+    return;
+  }
+  // Completed with the last append queued, in order behind it.
+  s.waiting.emplace_back(s.waiting.back().first, std::move(on_done));
 }
 
 RewriteStart AppendLog::rewrite(const Store& store, Callback on_done) {
@@ -317,6 +329,7 @@ bool AppendLog::rewrite_due(const RewritePolicy& policy) const noexcept {
   return !impl_->rewriting && !impl_->failed && megane::daemon::rewrite_due(impl_->size, impl_->base, policy);
 }
 
+std::uint64_t AppendLog::next_seq() const noexcept { return impl_->next_seq; }
 std::uint64_t AppendLog::size_bytes() const noexcept { return impl_->size; }
 std::uint64_t AppendLog::base_bytes() const noexcept { return impl_->base; }
 std::error_code AppendLog::failed() const noexcept { return impl_->failed; }

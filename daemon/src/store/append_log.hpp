@@ -79,8 +79,14 @@ class AppendLog {
   LogLoadResult load(Store& store);
 
   // Queues the effect; on_done runs on the io_context once it is durable as the policy says, or
-  // with the error that stopped it. Never calls on_done inline.
-  void append(const LogRecord& record, Callback on_done);
+  // with the error that stopped it. Never calls on_done inline. Returns the record's sequence
+  // number (0 when it was refused at once).
+  std::uint64_t append(const LogRecord& record, Callback on_done);
+  // on_done runs once everything appended so far is durable (or failed), never inline: a read
+  // that saw a write not yet durable answers only then, as if it had waited for that write.
+  void after_appended(Callback on_done);
+  // The sequence number the next accepted append gets.
+  std::uint64_t next_seq() const noexcept;
 
   // Compacts the log from `store`, which must stay alive and be the store this log records,
   // until on_done runs. busy while one runs, failed when the log has failed.

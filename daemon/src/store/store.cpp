@@ -81,14 +81,14 @@ WriteResult Store::set(std::string_view key, std::string_view value, UnixMs now,
   } else {
     insert(key, value, at);
   }
-  return {true, LogRecord::make_set(key, value, at)};
+  return {true, effect([&] { return LogRecord::make_set(key, value, at); })};
 }
 
 WriteResult Store::del(std::string_view key, UnixMs now) {
   auto it = find_live(key, now);
   if (it == map_.end()) return {};
   erase(it);
-  return {true, LogRecord::make_del(key)};
+  return {true, effect([&] { return LogRecord::make_del(key); })};
 }
 
 IncrementResult Store::increment(std::string_view key, std::int64_t delta, UnixMs now) {
@@ -107,7 +107,7 @@ IncrementResult Store::increment(std::string_view key, std::int64_t delta, UnixM
   const std::string_view text(buf, static_cast<std::size_t>(end - buf));
   if (it == map_.end()) it = insert(key, text, 0);
   else it->second.value.assign(text);
-  return {IncrementError::none, next, LogRecord::make_set(key, text, it->second.expire_at)};
+  return {IncrementError::none, next, effect([&] { return LogRecord::make_set(key, text, it->second.expire_at); })};
 }
 
 WriteResult Store::compare_and_set(std::string_view key, std::optional<std::string_view> expected,
@@ -124,7 +124,7 @@ WriteResult Store::expire(std::string_view key, std::int64_t ttl_ms, UnixMs now)
   if (it == map_.end()) return {};
   const UnixMs at = expiry_from_ttl(now, ttl_ms);
   set_expiry(it, at);
-  return {true, LogRecord::make_expire(key, at)};
+  return {true, effect([&] { return LogRecord::make_expire(key, at); })};
 }
 
 std::optional<UnixMs> Store::expiry(std::string_view key, UnixMs now) {

@@ -34,7 +34,7 @@ enum class SetCondition : std::uint8_t { always = 0, if_absent = 1, if_present =
 
 struct WriteResult {
   bool applied = false;
-  std::optional<LogRecord> record;  // set exactly when applied: the effect to persist
+  std::optional<LogRecord> record;  // set exactly when applied (and recording): the effect to persist
 };
 
 enum class IncrementError : std::uint8_t { none = 0, not_integer = 1, overflow = 2 };
@@ -42,7 +42,7 @@ enum class IncrementError : std::uint8_t { none = 0, not_integer = 1, overflow =
 struct IncrementResult {
   IncrementError error = IncrementError::none;
   std::int64_t value = 0;           // the new value when error == none
-  std::optional<LogRecord> record;  // set when error == none
+  std::optional<LogRecord> record;  // set when error == none (and recording)
 };
 
 struct ScanResult {
@@ -82,6 +82,10 @@ class Store {
   // Active expiry: removes at most max_work keys whose expiry is <= now, soonest first.
   // Returns how many it removed. Expired keys are also removed lazily when touched.
   std::size_t expire_some(UnixMs now, std::size_t max_work);
+
+  // Whether mutating ops return their effect as a LogRecord (default on). Off when nothing
+  // persists them: building a record copies the key and the value for nothing.
+  void set_recording(bool on) noexcept { recording_ = on; }
 
   // Entries held, including expired ones not reclaimed yet.
   std::size_t size() const noexcept { return map_.size(); }
@@ -133,9 +137,16 @@ class Store {
   void set_expiry(Map::iterator it, UnixMs expire_at);
   void erase(Map::iterator it);
 
+  template <class Make>
+  std::optional<LogRecord> effect(Make&& make) const {
+    if (!recording_) return std::nullopt;
+    return make();
+  }
+
   Map map_;
   OrderIndex order_;
   ExpiryIndex expiries_;
+  bool recording_ = true;
 };
 
 // The absolute expiry for a TTL: 0 when ttl_ms <= 0, saturating instead of overflowing.

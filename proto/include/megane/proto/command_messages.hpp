@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <megane/proto/frame.hpp>
@@ -78,6 +79,29 @@ struct RestartService {
   bool wait_ready = false;
 };
 
+// The routing fields of a command with views into the received payload: the daemon forwards
+// `data` without copying it (valid as long as the payload it was decoded from).
+struct ServiceCommandView {
+  std::string_view service;
+  bool receptive = true;
+  std::uint32_t timeout_ms = 0;
+  std::string_view data;
+};
+
+struct ClusterCommandView {
+  CommandTarget target_kind = CommandTarget::all;
+  std::uint64_t target = 0;
+  bool receptive = true;
+  std::uint32_t timeout_ms = 0;
+  std::string_view data;
+};
+
+class Writer;
+// Appends a CommandDeliver payload to `w` (the daemon writes it straight into the target's
+// output buffer).
+void encode_command_deliver(Writer& w, Role origin_role, std::uint32_t origin_cluster,
+                            std::string_view origin_service, bool receptive, std::string_view data);
+
 Bytes encode(const ServiceCommand& m);
 Bytes encode(const ClusterCommand& m);
 Bytes encode(const CommandDeliver& m);
@@ -87,6 +111,8 @@ Bytes encode(const Event& m);
 Bytes encode(const RestartService& m);
 
 bool decode(ByteView in, ServiceCommand& out) noexcept;
+bool decode(ByteView in, ServiceCommandView& out) noexcept;
+bool decode(ByteView in, ClusterCommandView& out) noexcept;
 bool decode(ByteView in, ClusterCommand& out) noexcept;
 bool decode(ByteView in, CommandDeliver& out) noexcept;
 bool decode(ByteView in, BroadcastReply& out) noexcept;

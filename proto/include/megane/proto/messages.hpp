@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <megane/proto/frame.hpp>
 #include <megane/proto/protocol.hpp>
@@ -45,6 +46,9 @@ struct RestartCluster {
 
 Bytes encode(const Hello& m);
 Bytes encode(const HelloOk& m);
+class Writer;
+// Appends an ErrorReply payload to `w` (straight into an output buffer).
+void encode_error(Writer& w, ErrorCode code, std::string_view message);
 Bytes encode(const ErrorReply& m);
 Bytes encode(const RestartCluster& m);
 

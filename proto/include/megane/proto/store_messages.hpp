@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <megane/proto/frame.hpp>
@@ -77,6 +78,44 @@ Bytes encode(const StoreCompareAndSet& m);
 Bytes encode(const StoreExpire& m);
 Bytes encode(const StoreKeys& m);
 Bytes encode(const StoreKeyPage& m);
+
+// The requests as the daemon decodes them: views into the received payload, valid as long as
+// that payload (no copy of a key or value before the store itself keeps one).
+struct StoreKeyView {        // StoreGet and StoreDelete
+  std::string_view key;
+};
+struct StoreSetView {
+  std::string_view key;
+  std::string_view value;
+  std::uint64_t ttl_ms = 0;
+  StoreCondition condition = StoreCondition::always;
+};
+struct StoreIncrementView {
+  std::string_view key;
+  std::int64_t delta = 1;
+};
+struct StoreCompareAndSetView {
+  std::string_view key;
+  std::optional<std::string_view> expected;
+  std::string_view value;
+  std::uint64_t ttl_ms = 0;
+};
+struct StoreExpireView {
+  std::string_view key;
+  std::uint64_t ttl_ms = 0;
+};
+
+bool decode(ByteView in, StoreKeyView& out) noexcept;
+bool decode(ByteView in, StoreSetView& out) noexcept;
+bool decode(ByteView in, StoreIncrementView& out) noexcept;
+bool decode(ByteView in, StoreCompareAndSetView& out) noexcept;
+bool decode(ByteView in, StoreExpireView& out) noexcept;
+
+class Writer;
+// Reply payloads appended to `w` (the daemon writes them straight into the output buffer).
+void encode_store_value(Writer& w, bool found, std::string_view value);
+void encode_store_applied(Writer& w, bool applied);
+void encode_store_integer(Writer& w, std::int64_t value);
 
 bool decode(ByteView in, StoreGet& out) noexcept;
 bool decode(ByteView in, StoreValue& out) noexcept;

@@ -3,6 +3,7 @@
 // returns a zero value, so a handler decodes all fields and checks ok() once.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,15 @@ namespace megane::proto {
 
 class Writer {
  public:
+  Writer() noexcept : out_(&own_) {}
+  // Appends to `out` instead of an own buffer: a payload can be encoded straight into an
+  // output buffer behind its frame header, without a temporary vector and a copy.
+  explicit Writer(Bytes& out) noexcept : out_(&out) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Capacity for `n` more bytes: one allocation instead of growing field by field.
+  Writer& reserve(std::size_t n);
   Writer& u8(std::uint8_t v);
   Writer& u16(std::uint16_t v);
   Writer& u32(std::uint32_t v);
@@ -20,12 +30,16 @@ class Writer {
   Writer& str(std::string_view v);  // u32 length + bytes
   Writer& raw(ByteView v);          // bytes, no length
 
-  const Bytes& bytes() const noexcept { return out_; }
-  Bytes take() noexcept { return std::move(out_); }
+  const Bytes& bytes() const noexcept { return *out_; }
+  Bytes take() noexcept { return std::move(*out_); }
 
  private:
-  Bytes out_;
+  Bytes own_;
+  Bytes* out_;
 };
+
+// Bytes a str() field of this length takes on the wire.
+constexpr std::size_t str_size(std::string_view v) noexcept { return 4 + v.size(); }
 
 class Reader {
  public:

@@ -1,0 +1,81 @@
+// The requests an IpcClient has sent and not had answered yet, each with its deadline, all
+// behind one timer. A request used to own a steady_timer of its own plus a shared state: two
+// allocations, a timer-queue insertion and often a timerfd_settime per request. Here a waiter
+// is a slot in a flat table holding the awaiting coroutine's handler, and the deadlines sit
+// in one heap (proto/deadline_heap.hpp) whose timer is re-armed only for an earlier deadline.
+//
+// Handlers are always completed through asio::post, never inline, so the awaiting coroutine
+// resumes on the loop as it did when it waited on its own timer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <megane/proto/deadline_heap.hpp>
+#include <megane/proto/protocol.hpp>
+#include <megane/sdk/ipc_client.hpp>
+
+namespace megane::detail {
+
+class ReplyWaiters {
+ public:
+  // What `co_await async_initiate<use_awaitable_t<>, void(Reply)>` hands its initiation: the
+  // suspended coroutine, resumed with the Reply.
+  using Handler = boost::asio::async_result<boost::asio::use_awaitable_t<>, void(Reply)>::handler_type;
+
+  explicit ReplyWaiters(const boost::asio::any_io_executor& executor);
+  ReplyWaiters(const ReplyWaiters&) = delete;
+  ReplyWaiters& operator=(const ReplyWaiters&) = delete;
+
+  // Waits for the reply to request `id`, at most `timeout`; then Reply{timeout}. A cancelled
+  // coroutine (terminal cancellation, e.g. a stopping worker) gets Reply{cancelled}.
+  void add(std::uint32_t id, proto::MessageType type, std::chrono::milliseconds timeout, Handler handler);
+  // Resumes the waiter of `id` with `reply`; false when nothing waits for it (timed out).
+  bool complete(std::uint32_t id, Reply reply);
+  // Resumes every waiter with a copy of `reply` (the connection closed).
+  void complete_all(const Reply& reply);
+  bool contains(std::uint32_t id) const { return waiters_.contains(id); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Waiter {
+    Waiter() = default;
+    Waiter(Waiter&&) = default;
+    // The flat table moves its slots around; Asio's handler can be move-constructed only.
+    Waiter& operator=(Waiter&& other) noexcept {
+      if (this == &other) return *this;
+      handler.reset();
+      if (other.handler) handler.emplace(std::move(*other.handler));
+      deadline = other.deadline;
+      type = other.type;
+      timeout = other.timeout;
+      return *this;
+    }
+
+    std::optional<Handler> handler;
+    Clock::time_point deadline;
+    proto::MessageType type = proto::MessageType::error;
+    std::chrono::milliseconds timeout{0};
+  };
+
+  void cancel(std::uint32_t id);
+  void resume(Waiter& waiter, Reply reply, bool clear_slot = true);
+  void prune();
+  void arm();
+  void on_timer();
+
+  boost::asio::any_io_executor executor_;
+  boost::unordered_flat_map<std::uint32_t, Waiter> waiters_;
+  proto::DeadlineHeap<Clock::time_point> deadlines_;
+  boost::asio::steady_timer timer_;
+  std::optional<Clock::time_point> armed_for_;
+};
+
+}  // namespace megane::detail
