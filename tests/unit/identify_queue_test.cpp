@@ -146,3 +146,13 @@ TEST_CASE("identify queue: the default reserve is the shard count or 5 % of the 
   CHECK(default_identify_reserve(160, 1000) == 160);
   CHECK(default_identify_reserve(1, 0) == 1);
 }
+
+TEST_CASE("identify queue: the margin is added after each IDENTIFY", "[identify]") {
+  IdentifyQueue q(1, 5000ms, 0, 125ms);
+  const TP t0 = TP{} + 100s;
+  q.enqueue(0, 1);
+  q.enqueue(1, 1);
+  CHECK(identify_at(q, t0) == std::vector<std::uint32_t>{0});
+  CHECK(q.poll(t0 + 5s).empty());
+  CHECK(identify_at(q, t0 + 5125ms) == std::vector<std::uint32_t>{1});
+}

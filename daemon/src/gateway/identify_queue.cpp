@@ -7,8 +7,8 @@
 namespace megane::daemon {
 
 IdentifyQueue::IdentifyQueue(std::uint32_t max_concurrency, std::chrono::milliseconds window,
-                             std::uint32_t reserve)
-    : max_concurrency_(std::max<std::uint32_t>(max_concurrency, 1)), window_(window), reserve_(reserve) {}
+                             std::uint32_t reserve, std::chrono::milliseconds margin)
+    : max_concurrency_(std::max<std::uint32_t>(max_concurrency, 1)), window_(window), margin_(margin), reserve_(reserve) {}
 
 void IdentifyQueue::set_budget(std::uint32_t remaining, std::chrono::milliseconds reset_after, TimePoint now) {
   remaining_ = remaining;
@@ -85,7 +85,7 @@ void IdentifyQueue::cancel_owner(std::uint64_t owner, TimePoint now) {
     // budget) and stop counting it as in flight.
     if (it->second.owner == owner) {
       if (remaining_ != UINT32_MAX && remaining_ > 0) --remaining_;
-      bucket_free_at_[it->second.bucket] = now + window_;
+      bucket_free_at_[it->second.bucket] = now + window_ + margin_;
       it = in_flight_.erase(it);
     } else {
       ++it;
@@ -100,7 +100,7 @@ void IdentifyQueue::complete(std::uint64_t ticket, bool used, TimePoint now) {
   in_flight_.erase(it);
   if (used && remaining_ != UINT32_MAX && remaining_ > 0) --remaining_;
   // Unused: nothing reached Discord after the grant, the window from the grant is enough.
-  bucket_free_at_[f.bucket] = used ? now + window_ : f.granted_at + window_;
+  bucket_free_at_[f.bucket] = used ? now + window_ + margin_ : f.granted_at + window_;
 }
 
 std::string IdentifyQueue::blocked_reason(TimePoint now) const {

@@ -27,7 +27,10 @@ class IdentifyQueue {
     std::uint64_t owner = 0;
   };
 
-  IdentifyQueue(std::uint32_t max_concurrency, std::chrono::milliseconds window, std::uint32_t reserve);
+  // `margin` is added to every window after an IDENTIFY: Discord (or a busy simulator) sees
+  // an IDENTIFY a little after the shard sent it, and not always equally late.
+  IdentifyQueue(std::uint32_t max_concurrency, std::chrono::milliseconds window, std::uint32_t reserve,
+                std::chrono::milliseconds margin = std::chrono::milliseconds(0));
 
   // What Discord said (GET /gateway/bot): identifies left, and when that count resets.
   void set_budget(std::uint32_t remaining, std::chrono::milliseconds reset_after, TimePoint now);
@@ -77,6 +80,7 @@ class IdentifyQueue {
 
   std::uint32_t max_concurrency_;
   std::chrono::milliseconds window_;
+  std::chrono::milliseconds margin_;
   std::uint32_t reserve_;
   std::uint32_t remaining_ = UINT32_MAX;  // unknown until set_budget: only the reserve rule is off
   std::optional<TimePoint> budget_resets_at_;
