@@ -16,7 +16,15 @@ ClusterWorker::ClusterWorker(ClusterContext context)
       cluster_id_(context.cluster_id),
       shards_(context.shards),
       gateway_(std::make_unique<Gateway>(std::make_unique<Gateway::Impl>(
-          io().get_executor(), worker_context().logger, worker_context().request_stop))) {}
+          io().get_executor(), worker_context().logger, worker_context().request_stop))),
+      cache_(std::make_unique<Cache>()) {
+  gateway_->impl().before_handlers = [this](const Dispatch& d) { cache_->apply(d); };
+}
+
+void ClusterWorker::set_cache_options(CacheOptions options) {
+  if (gateway_->started()) throw std::logic_error("set_cache_options() after connect_gateway()");
+  cache_ = std::make_unique<Cache>(options);
+}
 
 ClusterWorker::~ClusterWorker() = default;
 

@@ -147,6 +147,7 @@ asio::awaitable<void> Gateway::Impl::close(std::chrono::milliseconds timeout) {
 void Gateway::Impl::dispatch(std::uint32_t shard, std::string_view name, std::uint64_t seq,
                              simdjson::dom::element data) {
   const Dispatch d{name, shard, seq, data};
+  if (before_handlers) before_handlers(d);
   if (auto it = handlers.find(name); it != handlers.end()) {
     for (const auto& h : it->second) h(d);
   }

@@ -47,6 +47,8 @@ struct Gateway::Impl {
   std::vector<std::unique_ptr<gateway::Shard>> shards;
   std::map<std::string, std::vector<DispatchHandler>, std::less<>> handlers;
   std::vector<DispatchHandler> any_handlers;
+  // Runs before the named handlers: the cluster's cache, so handlers already see the change.
+  DispatchHandler before_handlers;
   std::size_t running = 0;            // shards whose run() has not completed
   bool fatal = false;
   boost::asio::steady_timer changed;  // wait_ready() sleeps on it; state changes cancel it

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include <megane/sdk/cache.hpp>
 #include <megane/sdk/gateway.hpp>
 #include <megane/sdk/worker.hpp>
 
@@ -56,6 +57,13 @@ class ClusterWorker : public Worker {
   // Dispatch handlers and shard states; handlers may be added before connect_gateway().
   Gateway& gateway() noexcept { return *gateway_; }
 
+  // The guilds, channels, roles, members and users of this cluster's shards, kept current
+  // from the gateway before the bot's own handlers run. See docs/sdk.md#cache.
+  const Cache& cache() const noexcept { return *cache_; }
+  // What the cache keeps (default: everything). Call before connect_gateway(), e.g. in the
+  // constructor; later calls throw std::logic_error.
+  void set_cache_options(CacheOptions options);
+
   // Closes the gateway gracefully (sessions stay resumable, final seqs reported to meganed).
   boost::asio::awaitable<void> close_sdk_connections() override;
 
@@ -63,6 +71,7 @@ class ClusterWorker : public Worker {
   std::uint32_t cluster_id_;
   ShardRange shards_;
   std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<Cache> cache_;
 };
 
 }  // namespace megane

@@ -1,0 +1,78 @@
+// The cache's storage and the per-event functions that change it, one file per noun
+// (guilds.cpp, channels.cpp, roles.cpp, members.cpp, users.cpp). cache.cpp maps event names to
+// these and answers reads; json_write.cpp turns entries back into Discord's JSON.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include <megane/sdk/cache.hpp>
+
+#include "id_table.hpp"
+#include "json_read.hpp"
+
+namespace megane {
+
+struct Cache::State {
+  CacheOptions options;
+  std::uint64_t self_id = 0;
+  bool self_pinned = false;  // the bot's own user holds one extra ref so it outlives its guilds
+  // A few thousand guilds per process: node storage keeps CachedGuild pointers stable.
+  std::unordered_map<std::uint64_t, CachedGuild> guilds;
+  cache::IdTable<CachedChannel> channels;
+  cache::IdTable<CachedUser> users;
+  std::uint64_t malformed = 0;
+
+  CachedGuild* find_guild(std::uint64_t id) {
+    auto it = guilds.find(id);
+    return it == guilds.end() ? nullptr : &it->second;
+  }
+  // The guild a guild-scoped event names, if it is cached and available.
+  CachedGuild* available_guild(std::uint64_t id) {
+    CachedGuild* g = find_guild(id);
+    return g && !g->unavailable ? g : nullptr;
+  }
+};
+
+namespace cache {
+
+using State = Cache::State;
+
+// users.cpp
+void read_user_fields(CachedUser& user, object json);
+// Finds or creates the user of a Discord user object, updates it, and takes a reference.
+// Returns its id (0 if the object has none).
+std::uint64_t acquire_user(State& state, element user_json);
+void release_user(State& state, std::uint64_t user_id);
+void update_user(State& state, element user_json);  // only if cached
+void apply_user_update(State& state, element data);
+
+// members.cpp
+bool keeps_member(const State& state, std::uint64_t user_id);
+void load_members(State& state, CachedGuild& guild, array members);  // replaces the list
+void release_members(State& state, CachedGuild& guild);
+void strip_role_from_members(CachedGuild& guild, std::uint64_t role_id);
+void apply_member_add(State& state, element data);
+void apply_member_update(State& state, element data);
+void apply_member_remove(State& state, element data);
+void apply_members_chunk(State& state, element data);
+
+// roles.cpp
+void load_roles(CachedGuild& guild, array roles);
+void apply_role_upsert(State& state, element data);  // GUILD_ROLE_CREATE and _UPDATE
+void apply_role_delete(State& state, element data);
+
+// channels.cpp
+void load_channels(State& state, CachedGuild& guild, array channels);  // replaces the list
+void release_channels(State& state, CachedGuild& guild);
+void apply_channel_upsert(State& state, element data);  // CHANNEL_CREATE and _UPDATE
+void apply_channel_delete(State& state, element data);
+
+// guilds.cpp
+void apply_ready(State& state, element data);
+void apply_guild_create(State& state, element data);
+void apply_guild_update(State& state, element data);
+void apply_guild_delete(State& state, element data);
+
+}  // namespace cache
+}  // namespace megane

@@ -1,0 +1,96 @@
+// Guild roles, kept in the guild sorted by id (a guild has at most 250).
+#include <algorithm>
+#include <charconv>
+
+#include "cache_state.hpp"
+
+namespace megane::cache {
+namespace {
+
+// Permissions arrive as a decimal string ("1071698660929").
+std::uint64_t permission_bits(element value) noexcept { return snowflake(value); }
+
+void set_bit(CachedRole& r, std::uint8_t bit, bool on) noexcept {
+  r.bits = static_cast<std::uint8_t>(on ? r.bits | bit : r.bits & ~bit);
+}
+
+void read_role_fields(CachedRole& role, object json) {
+  for (const auto field : json) {
+    const std::string_view k = field.key;
+    if (k == "name") {
+      role.name.assign(text(field.value));
+    } else if (k == "permissions") {
+      role.permissions = permission_bits(field.value);
+    } else if (k == "color") {
+      role.color = narrow<std::uint32_t>(uint(field.value));
+    } else if (k == "position") {
+      role.position = narrow<std::uint16_t>(uint(field.value));
+    } else if (k == "hoist") {
+      set_bit(role, CachedRole::hoist_bit, boolean(field.value));
+    } else if (k == "managed") {
+      set_bit(role, CachedRole::managed_bit, boolean(field.value));
+    } else if (k == "mentionable") {
+      set_bit(role, CachedRole::mentionable_bit, boolean(field.value));
+    } else if (k == "flags") {
+      role.flags = narrow<std::uint8_t>(uint(field.value));
+    } else if (k == "tags") {
+      object tags;
+      role.bot_id = field.value.get_object().get(tags) == simdjson::SUCCESS ? snowflake(tags["bot_id"]) : 0;
+    }
+  }
+}
+
+bool by_id(const CachedRole& a, const CachedRole& b) noexcept { return a.id < b.id; }
+
+}  // namespace
+
+void load_roles(CachedGuild& g, array roles) {
+  g.roles.clear();
+  g.roles.reserve(roles.size());
+  for (const element r : roles) {
+    object o;
+    if (r.get_object().get(o) != simdjson::SUCCESS) continue;
+    CachedRole role;
+    role.id = snowflake(o["id"]);
+    if (role.id == 0) continue;
+    read_role_fields(role, o);
+    g.roles.push_back(std::move(role));
+  }
+  std::sort(g.roles.begin(), g.roles.end(), by_id);
+}
+
+void apply_role_upsert(State& state, element data) {
+  object o, ro;
+  CachedGuild* g = nullptr;
+  if (!state.options.roles || data.get_object().get(o) != simdjson::SUCCESS ||
+      !(g = state.available_guild(snowflake(o["guild_id"])))) {
+    return;
+  }
+  std::uint64_t id = 0;
+  if (o["role"].get_object().get(ro) != simdjson::SUCCESS || (id = snowflake(ro["id"])) == 0) {
+    ++state.malformed;
+    return;
+  }
+  auto it = std::lower_bound(g->roles.begin(), g->roles.end(), id,
+                             [](const CachedRole& r, std::uint64_t v) { return r.id < v; });
+  if (it == g->roles.end() || it->id != id) {
+    it = g->roles.insert(it, CachedRole{});
+    it->id = id;
+  }
+  read_role_fields(*it, ro);
+}
+
+void apply_role_delete(State& state, element data) {
+  object o;
+  CachedGuild* g = nullptr;
+  if (!state.options.roles || data.get_object().get(o) != simdjson::SUCCESS ||
+      !(g = state.available_guild(snowflake(o["guild_id"])))) {
+    return;
+  }
+  const std::uint64_t id = snowflake(o["role_id"]);
+  std::erase_if(g->roles, [&](const CachedRole& r) { return r.id == id; });
+  // Discord sends no member updates for a deleted role: members lose it here.
+  strip_role_from_members(*g, id);
+}
+
+}  // namespace megane::cache

@@ -1,0 +1,103 @@
+// The cache's building blocks: compact strings, image hashes, timestamps and the id table.
+#include <map>
+#include <random>
+#include <string>
+
+#include "cache/id_table.hpp"
+#include "cache/json_read.hpp"
+#include "catch.hpp"
+#include <megane/sdk/cache/compact_string.hpp>
+#include <megane/sdk/cache/image_hash.hpp>
+
+using megane::CompactString;
+using megane::ImageHash;
+
+TEST_CASE("cache: CompactString keeps short text inline and long text on the heap", "[cache]") {
+  CompactString empty;
+  CHECK(empty.empty());
+  CHECK(empty.view().empty());
+  CompactString small("general");
+  CHECK(small == "general");
+  CHECK(!small.on_heap());
+  CompactString fifteen("123456789012345");
+  CHECK(!fifteen.on_heap());
+  CHECK(fifteen.size() == 15);
+  CompactString topic("Talk about the weather here. Be nice.");
+  CHECK(topic.on_heap());
+  CHECK(topic == "Talk about the weather here. Be nice.");
+
+  CompactString copy = topic;
+  CHECK(copy == topic.view());
+  CompactString moved = std::move(copy);
+  CHECK(moved == "Talk about the weather here. Be nice.");
+  CHECK(copy.empty());  // NOLINT: moved-from is empty by design
+  moved.assign(moved.view().substr(5));  // from our own block
+  CHECK(moved == "about the weather here. Be nice.");
+  moved.assign("short");
+  CHECK(!moved.on_heap());
+  CHECK(moved == "short");
+  moved = small;
+  CHECK(moved == "general");
+}
+
+TEST_CASE("cache: ImageHash packs Discord's hashes and keeps odd ones as text", "[cache]") {
+  const std::string plain = "0123456789abcdef0123456789abcdef";
+  ImageHash h(plain);
+  CHECK(h.str() == plain);
+  CHECK(!h.animated());
+  ImageHash a("a_" + plain);
+  CHECK(a.animated());
+  CHECK(a.str() == "a_" + plain);
+  ImageHash odd("ABCDEF");  // not Discord's shape: kept as is
+  CHECK(odd.str() == "ABCDEF");
+  ImageHash copy = odd;
+  CHECK(copy.str() == "ABCDEF");
+  copy = a;
+  CHECK(copy.str() == "a_" + plain);
+  ImageHash none("");
+  CHECK(none.empty());
+  CHECK(none.str().empty());
+}
+
+TEST_CASE("cache: ISO 8601 timestamps as Discord writes them", "[cache]") {
+  using megane::cache::parse_timestamp_ms;
+  CHECK(parse_timestamp_ms("1970-01-01T00:00:00+00:00") == 0);
+  CHECK(parse_timestamp_ms("2015-04-26T06:26:56.936000+00:00") == 1430029616936);
+  CHECK(parse_timestamp_ms("2015-04-26T06:26:56.936Z") == 1430029616936);
+  CHECK(parse_timestamp_ms("2015-04-26T08:26:56+02:00") == 1430029616000);
+  CHECK(parse_timestamp_ms("yesterday") == 0);
+}
+
+namespace {
+struct Entry {
+  std::uint64_t id = 0;
+  std::uint64_t value = 0;
+};
+}  // namespace
+
+TEST_CASE("cache: IdTable agrees with std::map through random inserts and erases", "[cache]") {
+  megane::cache::IdTable<Entry> table;
+  std::map<std::uint64_t, std::uint64_t> model;
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 50'000; ++i) {
+    // Snowflake-like keys in a narrow range, so probe runs collide and wrap.
+    const std::uint64_t id = (std::uint64_t{1} << 40) + random() % 4000;
+    if (random() % 3 == 0) {
+      CHECK(table.erase(id) == (model.erase(id) == 1));
+    } else {
+      table.upsert(id).value = static_cast<std::uint64_t>(i);
+      model[id] = static_cast<std::uint64_t>(i);
+    }
+  }
+  REQUIRE(table.size() == model.size());
+  for (const auto& [id, value] : model) {
+    const Entry* e = table.find(id);
+    REQUIRE(e);
+    CHECK(e->value == value);
+  }
+  std::size_t seen = 0;
+  table.for_each([&](const Entry&) { ++seen; });
+  CHECK(seen == model.size());
+  CHECK(table.find(12345) == nullptr);
+  CHECK(table.find(0) == nullptr);
+}
