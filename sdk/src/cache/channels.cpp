@@ -106,6 +106,7 @@ void load_channels(State& state, CachedGuild& g, array channels) {
     read_channel_fields(g, c, o);
     g.channel_ids.push_back(id);
   }
+  g.overwrite_pool.shrink_to_fit();  // grown by doubling
 }
 
 void release_channels(State& state, CachedGuild& g) {

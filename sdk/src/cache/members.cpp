@@ -151,7 +151,9 @@ void load_members(State& state, CachedGuild& g, array members) {
     if (m.get_object().get(o) != simdjson::SUCCESS || !upsert_member(state, g, o, 0)) ++state.malformed;
   }
   merge_tail(state, g, 0);
+  // The pool grew by doubling; a guild keeps this size until members change.
   g.members.shrink_to_fit();
+  g.member_role_pool.shrink_to_fit();
   // After the new references are taken, so users in both lists are never freed in between.
   for (const CachedMember& m : old) release_user(state, m.user_id);
 }
