@@ -140,6 +140,12 @@ const CachedRole* CachedGuild::role(std::uint64_t role_id) const noexcept {
   return it != roles.end() && it->id == role_id ? &*it : nullptr;
 }
 
+std::string_view CachedGuild::nick(const CachedMember& m) const noexcept {
+  const auto it = std::lower_bound(nicks.begin(), nicks.end(), m.user_id,
+                                   [](const MemberNick& n, std::uint64_t wanted) { return n.user_id < wanted; });
+  return it != nicks.end() && it->user_id == m.user_id ? it->nick.view() : std::string_view{};
+}
+
 const CachedMember* CachedGuild::member(std::uint64_t user_id) const noexcept {
   const auto it = std::lower_bound(members.begin(), members.end(), user_id,
                                    [](const CachedMember& m, std::uint64_t wanted) { return m.user_id < wanted; });

@@ -109,7 +109,7 @@ void member_object(std::string& out, const Cache::State& s, const CachedGuild& g
     out.push_back('}');
   }
   out.append(",\"nick\":");
-  str_or_null(out, m.nick);
+  str_or_null(out, g.nick(m));
   out.append(",\"roles\":[");
   bool first = true;
   for (const std::uint64_t r : g.roles_of(m)) {
@@ -118,7 +118,7 @@ void member_object(std::string& out, const Cache::State& s, const CachedGuild& g
     id(out, r);
   }
   out.append("],\"joined_at\":");
-  timestamp_or_null(out, m.joined_at_ms);
+  timestamp_or_null(out, m.joined_at());
   out.append(",\"premium_since\":");
   timestamp_or_null(out, std::int64_t{m.premium_since_s} * 1000);
   out.append(",\"communication_disabled_until\":");

@@ -46,6 +46,20 @@ void set_roles(CachedGuild& g, CachedMember& m, array roles) {
   m.role_count = static_cast<std::uint8_t>(n);
 }
 
+// Nicknames are rare: a sorted side list instead of 16 bytes in every member.
+void set_nick(CachedGuild& g, std::uint64_t user_id, std::string_view nick) {
+  auto it = std::lower_bound(g.nicks.begin(), g.nicks.end(), user_id,
+                             [](const MemberNick& n, std::uint64_t wanted) { return n.user_id < wanted; });
+  const bool found = it != g.nicks.end() && it->user_id == user_id;
+  if (nick.empty()) {
+    if (found) g.nicks.erase(it);
+  } else if (found) {
+    it->nick.assign(nick);
+  } else {
+    g.nicks.insert(it, MemberNick{user_id, CompactString(nick)});
+  }
+}
+
 void set_bit(CachedMember& m, std::uint8_t bit, bool on) noexcept {
   m.bits = static_cast<std::uint8_t>(on ? m.bits | bit : m.bits & ~bit);
 }
@@ -59,9 +73,11 @@ void read_member_fields(CachedGuild& g, CachedMember& m, object json) {
       array roles;
       if (field.value.get_array().get(roles) == simdjson::SUCCESS) set_roles(g, m, roles);
     } else if (k == "nick") {
-      m.nick.assign(text(field.value));
+      set_nick(g, m.user_id, text(field.value));
     } else if (k == "joined_at") {
-      m.joined_at_ms = timestamp_ms(field.value);
+      const std::int64_t ms = std::max<std::int64_t>(timestamp_ms(field.value), 0);
+      m.joined_at_s = narrow<std::uint32_t>(static_cast<std::uint64_t>(ms / 1000));
+      m.joined_at_ms = static_cast<std::uint16_t>(ms % 1000);
     } else if (k == "premium_since") {
       m.premium_since_s = unix_seconds(field.value);
     } else if (k == "communication_disabled_until") {
@@ -145,6 +161,7 @@ void load_members(State& state, CachedGuild& g, array members) {
   g.members.clear();
   g.member_role_pool.clear();
   g.member_role_holes = 0;
+  g.nicks.clear();
   if (state.options.members == MemberCache::all) g.members.reserve(members.size());
   for (const element m : members) {
     object o;
@@ -154,6 +171,7 @@ void load_members(State& state, CachedGuild& g, array members) {
   // The pool grew by doubling; a guild keeps this size until members change.
   g.members.shrink_to_fit();
   g.member_role_pool.shrink_to_fit();
+  g.nicks.shrink_to_fit();
   // After the new references are taken, so users in both lists are never freed in between.
   for (const CachedMember& m : old) release_user(state, m.user_id);
 }
@@ -161,6 +179,7 @@ void load_members(State& state, CachedGuild& g, array members) {
 void release_members(State& state, CachedGuild& g) {
   for (const CachedMember& m : g.members) release_user(state, m.user_id);
   g.members = {};
+  g.nicks = {};
   g.member_role_pool = {};
   g.member_role_holes = 0;
 }
@@ -212,6 +231,7 @@ void apply_member_remove(State& state, element data) {
   }
   if (CachedMember* m = find_member(*g, user_id, g->members.size())) {
     g->member_role_holes += m->role_count;
+    set_nick(*g, user_id, {});
     g->members.erase(g->members.begin() + (m - g->members.data()));
     release_user(state, user_id);
     compact_role_pool(*g);

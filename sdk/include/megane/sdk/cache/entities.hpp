@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include <megane/sdk/cache/compact_string.hpp>
@@ -26,22 +27,31 @@ struct CachedUser {
   std::uint32_t refs = 0;  // cached members pointing here (+1 for the bot itself); freed at 0
 };
 
+// 32 bytes: the nickname (most members have none) lives in the guild's sparse nick list.
 struct CachedMember {
   static constexpr std::uint8_t deaf_bit = 1, mute_bit = 2, pending_bit = 4;
 
   std::uint64_t user_id = 0;           // the user: Cache::user(user_id)
-  CompactString nick;                  // empty: null
-  std::int64_t joined_at_ms = 0;       // Unix ms
+  std::uint32_t joined_at_s = 0;       // Unix seconds (joined_at() adds the milliseconds)
   std::uint32_t premium_since_s = 0;   // Unix seconds; 0: null
   std::uint32_t timeout_until_s = 0;   // communication_disabled_until, Unix seconds; 0: null
   std::uint32_t roles_offset = 0;      // into CachedGuild::member_role_pool; use CachedGuild::roles_of()
+  std::uint16_t joined_at_ms = 0;      // the milliseconds of joined_at
   std::uint16_t flags = 0;
   std::uint8_t role_count = 0;         // Discord caps a guild at 250 roles
   std::uint8_t bits = 0;
 
+  std::int64_t joined_at() const noexcept { return std::int64_t{joined_at_s} * 1000 + joined_at_ms; }  // Unix ms
   bool deaf() const noexcept { return bits & deaf_bit; }
   bool mute() const noexcept { return bits & mute_bit; }
   bool pending() const noexcept { return bits & pending_bit; }
+};
+
+static_assert(sizeof(CachedMember) == 32);
+
+struct MemberNick {
+  std::uint64_t user_id = 0;
+  CompactString nick;
 };
 
 struct CachedRole {
@@ -115,6 +125,7 @@ struct CachedGuild {
   std::vector<std::uint64_t> channel_ids;  // the guild's channels: Cache::channel(id)
   std::vector<CachedRole> roles;           // sorted by id
   std::vector<CachedMember> members;       // sorted by user id; what the member policy keeps
+  std::vector<MemberNick> nicks;           // sorted by user id; only members with a nickname
   std::vector<std::uint64_t> member_role_pool;        // role ids of all members, by range
   std::vector<PermissionOverwrite> overwrite_pool;    // overwrites of all channels, by range
   std::uint32_t member_role_holes = 0;                // pool entries no member uses any more
@@ -122,6 +133,8 @@ struct CachedGuild {
 
   const CachedRole* role(std::uint64_t role_id) const noexcept;
   const CachedMember* member(std::uint64_t user_id) const noexcept;
+  // The member's nickname ("" when it has none).
+  std::string_view nick(const CachedMember& m) const noexcept;
   std::span<const std::uint64_t> roles_of(const CachedMember& m) const noexcept {
     return {member_role_pool.data() + m.roles_offset, m.role_count};
   }
