@@ -7,11 +7,17 @@ namespace {
 
 constexpr std::string_view hex_digits = "0123456789abcdef";
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // uppercase is not Discord's spelling: kept as text so it comes back unchanged
-}
+// Lowercase hex digit -> value, anything else -> -1 (uppercase is not Discord's spelling: such a
+// hash is kept as text so it comes back unchanged). A table: every cached user's avatar passes.
+constexpr auto hex_table = [] {
+  std::array<signed char, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<signed char>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = static_cast<signed char>(10 + i);
+  return t;
+}();
+
+int hex_value(char c) noexcept { return hex_table[static_cast<unsigned char>(c)]; }
 
 }  // namespace
 
