@@ -3,8 +3,8 @@
 #include <random>
 #include <string>
 
-#include "cache/id_table.hpp"
-#include "cache/json_read.hpp"
+#include "src/cache/id_table.hpp"
+#include "src/cache/json_read.hpp"
 #include "catch.hpp"
 #include <megane/sdk/cache/compact_string.hpp>
 #include <megane/sdk/cache/image_hash.hpp>
