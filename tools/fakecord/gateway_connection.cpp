@@ -159,15 +159,41 @@ void GatewayConnection::on_message(std::string_view payload, TimePoint now) {
     case 1: return heartbeat(now);
     case 2: return identify(parse_identify(d), now);
     case 6: return resume(parse_resume(d), now);
+    case 8:
+      if (state_ != ConnectionState::authenticated) return fail(4003, "Not authenticated.");
+      return request_guild_members(d);
     case 3:
     case 4:
-    case 8:
     case 31:
-      // Accepted and ignored once authenticated (presence, voice, member requests are not simulated).
+      // Accepted and ignored once authenticated (presence, voice are not simulated).
       if (state_ != ConnectionState::authenticated) return fail(4003, "Not authenticated.");
       return;
     default: return fail(4001, "Unknown opcode.");
   }
+}
+
+// op 8 for a whole guild (query "" and limit 0) with GUILD_MEMBERS: its members in
+// GUILD_MEMBERS_CHUNKs, as Discord answers. Requests by query or user ids, for a guild of
+// another shard, or without the intent are ignored (not simulated).
+void GatewayConnection::request_guild_members(simdjson::simdjson_result<simdjson::dom::element> d) {
+  if (session_ == nullptr || (session_->intents & intent_guild_members) == 0) return;
+  std::string_view guild_text, query = "x", nonce;
+  std::int64_t limit = -1;
+  if (d["guild_id"].get_string().get(guild_text) != simdjson::SUCCESS ||
+      d["query"].get_string().get(query) != simdjson::SUCCESS || !query.empty() ||
+      d["limit"].get_int64().get(limit) != simdjson::SUCCESS || limit != 0) {
+    return;
+  }
+  if (d["nonce"].get_string().get(nonce) != simdjson::SUCCESS) nonce = {};
+  std::uint64_t guild_id = 0;
+  try {
+    guild_id = std::stoull(std::string(guild_text));
+  } catch (const std::exception&) {
+    return;
+  }
+  const auto index = hub_.population().guild_index(guild_id);
+  if (!index || (guild_id >> 22) % session_->num_shards != session_->shard_id) return;
+  hub_.dispatch_member_chunks(*session_, *index, nonce);
 }
 
 void GatewayConnection::heartbeat(TimePoint now) {

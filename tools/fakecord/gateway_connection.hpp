@@ -9,6 +9,8 @@
 #include <deque>
 #include <string_view>
 
+#include <simdjson.h>
+
 #include "fakecord/clock.hpp"
 #include "fakecord/outbox.hpp"
 
@@ -69,6 +71,7 @@ class GatewayConnection {
   void heartbeat(TimePoint now);
   static bool token_matches(std::string_view sent, std::string_view expected);
   void identify(const IdentifyRequest& req, TimePoint now);
+  void request_guild_members(simdjson::simdjson_result<simdjson::dom::element> d);
   void resume(const ResumeRequest& req, TimePoint now);
   void invalid_session(bool resumable);
   void attach(Session& session, std::uint64_t next_seq);

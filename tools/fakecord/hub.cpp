@@ -1,9 +1,12 @@
 #include "fakecord/hub.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "fakecord/gateway_connection.hpp"
 #include "fakecord/guild_json.hpp"
+#include "fakecord/json_out.hpp"
 #include "fakecord/outbox.hpp"
 #include "fakecord/payloads.hpp"
 #include "fakecord/snowflake.hpp"
@@ -132,6 +135,31 @@ void Hub::dispatch_guild_creates(Session& session) {
     append(session, std::move(e));
   }
   if (session.attached != nullptr) session.attached->pump();
+}
+
+void Hub::dispatch_member_chunks(Session& session, std::size_t guild, std::string_view nonce) {
+  constexpr std::uint32_t per_chunk = 1000;  // Discord's chunk size
+  const std::uint32_t members = population_.spec().members_per_guild;
+  const std::uint32_t chunks = std::max<std::uint32_t>(1, (members + per_chunk - 1) / per_chunk);
+  for (std::uint32_t c = 0; c < chunks; ++c) {
+    std::string d = "{\"guild_id\":";
+    json::id(d, population_.guild_id(guild));
+    d.append(",\"members\":[");
+    for (std::uint32_t j = c * per_chunk; j < std::min(members, (c + 1) * per_chunk); ++j) {
+      if (j > c * per_chunk) d.push_back(',');
+      append_member(d, population_, guild, j, true);
+    }
+    d.append("],\"chunk_index\":");
+    json::num(d, std::uint64_t{c});
+    d.append(",\"chunk_count\":");
+    json::num(d, std::uint64_t{chunks});
+    if (!nonce.empty()) {
+      d.append(",\"nonce\":");
+      json::str(d, nonce);
+    }
+    d.push_back('}');
+    dispatch(session, "GUILD_MEMBERS_CHUNK", d);
+  }
 }
 
 std::size_t Hub::dispatch_burst(Session& session, std::size_t n) {

@@ -77,6 +77,8 @@ class Hub {
   // Appends a dispatch to the session (next seq) and lets the attached connection send it.
   void dispatch(Session& session, std::string_view event, std::string_view d_json);
   void dispatch_guild_creates(Session& session);
+  // A guild's members as GUILD_MEMBERS_CHUNKs of up to 1,000 (the answer to op 8).
+  void dispatch_member_chunks(Session& session, std::size_t guild, std::string_view nonce);
   // n burst MESSAGE_CREATEs; returns how many (0 when the shard has no guild to talk in).
   std::size_t dispatch_burst(Session& session, std::size_t n);
   // Writes one stored event to a connection's outbox.
