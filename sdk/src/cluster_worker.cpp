@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cache/member_requests.hpp"
 #include "gateway/daemon_authority.hpp"
 #include "gateway/gateway_impl.hpp"
 
@@ -18,12 +19,25 @@ ClusterWorker::ClusterWorker(ClusterContext context)
       gateway_(std::make_unique<Gateway>(std::make_unique<Gateway::Impl>(
           io().get_executor(), worker_context().logger, worker_context().request_stop))),
       cache_(std::make_unique<Cache>()) {
-  gateway_->impl().before_handlers = [this](const Dispatch& d) { cache_->apply(d); };
+  gateway_->impl().before_handlers = [this](const Dispatch& d) {
+    cache_->apply(d);
+    if (member_requests_) member_requests_->on_dispatch(d);
+  };
 }
 
 void ClusterWorker::set_cache_options(CacheOptions options) {
   if (gateway_->started()) throw std::logic_error("set_cache_options() after connect_gateway()");
   cache_ = std::make_unique<Cache>(options);
+  member_requests_.reset();
+  if (options.cache_all_members && options.members == MemberCache::all) {
+    member_requests_ = std::make_unique<cache::MemberRequests>(
+        [this](std::uint32_t shard, std::string payload) { return gateway_->send(shard, std::move(payload)); },
+        [this] { all_members_cached(); });
+  }
+}
+
+void ClusterWorker::all_members_cached() {
+  logger().info("all members cached: {} guilds, {} members", cache_->counts().guilds, cache_->counts().members);
 }
 
 ClusterWorker::~ClusterWorker() = default;

@@ -10,6 +10,8 @@
 #include "gateway_rig.hpp"
 #include <megane/sdk/cache.hpp>
 
+#include "cache/member_requests.hpp"
+
 using namespace megane::test;
 
 namespace {
@@ -121,4 +123,25 @@ TEST_CASE("gateway cache: fakecord's population is cached whole, then kept curre
   simdjson::dom::array list;
   REQUIRE(parser.parse(*json)["members"].get_array().get(list) == simdjson::SUCCESS);
   CHECK(list.size() == members);
+}
+
+TEST_CASE("gateway cache: cache_all_members asks for every guild's members (op 8) and sees every chunk", "[gateway][cache]") {
+  Fakecord fc({"--guilds", "6", "--members-per-guild", "1500", "--channels-per-guild", "3", "--roles-per-guild", "3"});
+  GatewayRig rig(fc, {.intents = 513 | 2});  // GUILDS, GUILD_MESSAGES, GUILD_MEMBERS
+  megane::Cache cache;
+  std::size_t all_cached = 0, chunks = 0;
+  megane::cache::MemberRequests requests(
+      [&](std::uint32_t shard, std::string payload) { return rig.api->send(shard, std::move(payload)); },
+      [&] { ++all_cached; });
+  rig.gateway->before_handlers = [&](const megane::Dispatch& d) {
+    cache.apply(d);
+    requests.on_dispatch(d);
+  };
+  rig.api->on("GUILD_MEMBERS_CHUNK", [&](const megane::Dispatch&) { ++chunks; });
+  REQUIRE(rig.run_until([&] { return all_cached == 1; }, std::chrono::seconds(20)));
+  CHECK(chunks == 6 * 2);  // 1,500 members: chunks of 1,000 and 500
+  CHECK(requests.requested() == 6);
+  CHECK(requests.pending() == 0);
+  CHECK(cache.counts().members == 6 * 1500);
+  CHECK(cache.counts().malformed == 0);
 }

@@ -31,6 +31,10 @@ struct CacheOptions {
   bool channels = true;   // guild channels (CHANNEL_*)
   bool roles = true;      // guild roles (GUILD_ROLE_*)
   MemberCache members = MemberCache::all;
+  // ClusterWorker only: after each GUILD_CREATE, request all the guild's members (op 8, needs
+  // the GUILD_MEMBERS intent) and call all_members_cached() once every requested guild's last
+  // GUILD_MEMBERS_CHUNK is in. Ignored unless members is MemberCache::all.
+  bool cache_all_members = false;
 };
 
 struct CacheCounts {

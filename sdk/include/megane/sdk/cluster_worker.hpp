@@ -11,6 +11,9 @@
 #include <megane/sdk/worker.hpp>
 
 namespace megane {
+namespace cache {
+class MemberRequests;
+}
 
 // The contiguous shard range of one cluster: shards [first, first + count) of `total`.
 struct ShardRange {
@@ -63,6 +66,9 @@ class ClusterWorker : public Worker {
   // What the cache keeps (default: everything). Call before connect_gateway(), e.g. in the
   // constructor; later calls throw std::logic_error.
   void set_cache_options(CacheOptions options);
+  // With CacheOptions::cache_all_members: called on the loop when every guild asked for so far
+  // has all its members cached (again after guilds join or shards re-identify). Default: logs.
+  virtual void all_members_cached();
 
   // Closes the gateway gracefully (sessions stay resumable, final seqs reported to meganed).
   boost::asio::awaitable<void> close_sdk_connections() override;
@@ -72,6 +78,7 @@ class ClusterWorker : public Worker {
   ShardRange shards_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<Cache> cache_;
+  std::unique_ptr<cache::MemberRequests> member_requests_;
 };
 
 }  // namespace megane
