@@ -253,7 +253,7 @@ TEST_CASE("cache: guild, channel and role updates and deletes", "[cache]") {
   CHECK(g->roles.size() == 1);
 }
 
-TEST_CASE("cache: members join, change and leave; member_count follows", "[cache]") {
+TEST_CASE("cache: members join, change and leave, member_count follows", "[cache]") {
   Feeder feed;
   two_guilds(feed);
   const megane::CachedGuild* g = feed.cache.guild(g1);
