@@ -40,6 +40,8 @@ class CommandRouter {
   void on_result(Connection& target, const proto::FrameView& frame);
 
   std::size_t pending() const noexcept { return waiting_.size(); }
+  // The child's current process's connection, or nullptr (not connected, or a stale one).
+  Connection* connection_of(const Child& child);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -58,7 +60,6 @@ class CommandRouter {
     std::size_t slot = 0;                  // cluster command: index in broadcast->results
   };
 
-  Connection* connection_of(const Child& child);
   void deliver(Connection& target, const Connection& origin, std::uint32_t id, bool receptive,
                std::string_view data);
   std::uint32_t next_id();

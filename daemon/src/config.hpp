@@ -99,6 +99,20 @@ struct GatewayConfig {
   std::filesystem::path ca_file;                 // absolute; empty = the system's CA store
 };
 
+// [stats]: every `interval` meganed reads each child's CPU and memory from /proc and asks
+// every worker for its shards' figures and custom stats (docs/meganed.md#statistics).
+struct StatsConfig {
+  Millis interval{10'000};
+};
+
+// [metrics]: an HTTP endpoint with OpenMetrics text and a health check. Off without the
+// section.
+struct MetricsConfig {
+  std::string host;                // an IPv4 or IPv6 address (no brackets)
+  std::uint16_t port = 9464;
+  Millis unhealthy_after{60'000};  // /healthz fails once a shard is down this long
+};
+
 enum class LogLevel { trace, debug, info, warn, error };
 
 struct Config {
@@ -111,6 +125,8 @@ struct Config {
   IpcConfig ipc;
   StoreConfig store;
   std::optional<GatewayConfig> gateway;
+  StatsConfig stats;
+  std::optional<MetricsConfig> metrics;
   LogLevel log_level = LogLevel::info;
 };
 

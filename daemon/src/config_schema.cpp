@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "config_gateway.hpp"
+#include "config_stats.hpp"
 #include "duration.hpp"
 
 namespace megane::daemon {
@@ -24,8 +25,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 9> top_keys{"name", "bot",  "services", "sharding",
-                                                   "supervision", "ipc", "store", "gateway", "log"};
+constexpr std::array<std::string_view, 11> top_keys{"name",  "bot",     "services", "sharding", "supervision", "ipc",
+                                                    "store", "gateway", "stats",    "metrics",  "log"};
 constexpr std::array<std::string_view, 5> store_keys{"persistence", "path", "fsync", "rewrite_min_bytes",
                                                      "rewrite_growth_percent"};
 constexpr std::array<std::string_view, 3> fsync_modes{"always", "everysec", "no"};
@@ -103,6 +104,8 @@ class Schema : public TreeChecker {
     read_store(root);
     read_gateway_section(*this, root, config_);
     check_auto_shards_need_gateway(*this, root, config_);
+    read_stats_section(*this, root, config_);
+    read_metrics_section(*this, root, config_);
     read_log(root);
     if (has_errors()) return first_config_error();
     return std::move(config_);

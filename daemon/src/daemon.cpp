@@ -14,6 +14,8 @@
 #include "json_writer.hpp"
 #include "gateway/gateway_bot.hpp"
 #include "plan.hpp"
+#include "metrics/metrics_text.hpp"
+#include "stats/stats_json.hpp"
 #include "status_report.hpp"
 #include "systemd_notify.hpp"
 #include "version.hpp"
@@ -152,7 +154,12 @@ int Daemon::start() {
   }
   log_->info("listening on {}", config_.ipc.socket.string());
 
+  stats_ = std::make_unique<StatsCollector>(io_, config_.stats, *supervisor_, *router_, started_at_, log_);
+  stats_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
+
+  if (!start_metrics()) return 1;
   supervisor_->start_all();
+  stats_->start();
   systemd::ready(fmt::format("spawned {} clusters", supervisor_->children().size()));
   tick();
   return 0;
@@ -190,11 +197,75 @@ void Daemon::tick() {
     systemd::watchdog();
   }
   if (!shutting_down_) supervisor_->check_liveness();
+  observe_shards();
   store_->tick();
   ticker_.expires_after(tick_interval);
   ticker_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) tick();
   });
+}
+
+bool Daemon::start_metrics() {
+  if (!config_.metrics) return true;
+  const MetricsConfig& m = *config_.metrics;
+  health_ = std::make_unique<ShardHealth>(supervisor_->plan().total_shards, started_at_);
+  metrics_ = std::make_unique<MetricsServer>(io_, log_, [this](std::string_view path) { return answer_http(path); });
+  std::string error;
+  if (!metrics_->listen(m.host, m.port, error)) {
+    log_->error("{}", error);
+    return false;
+  }
+  log_->info("metrics: serving http://{}:{}/metrics and /healthz", m.host.find(':') == std::string::npos ? m.host : "[" + m.host + "]",
+             m.port);
+  return true;
+}
+
+void Daemon::observe_shards() {
+  if (!health_) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& cp : supervisor_->children()) {
+    const Child& c = *cp;
+    if (c.kind != ChildKind::cluster) continue;
+    const bool cluster_up = c.state == ChildState::ready;
+    for (std::uint32_t s = c.plan.first_shard; s < c.plan.first_shard + c.plan.shard_count; ++s) {
+      const bool up = cluster_up && (!gateway_ || gateway_->shard(s).state == proto::ShardState::ready);
+      health_->observe(s, up, now);
+    }
+  }
+}
+
+HttpReply Daemon::answer_http(std::string_view path) {
+  HttpReply reply;
+  if (path == "/metrics") {
+    MetricsInput in;
+    in.stats = &stats_->latest();
+    in.bot = config_.name;
+    in.version = megane_version;
+    in.gateway = gateway_ != nullptr;
+    if (gateway_) {
+      const IdentifyQueue& q = gateway_->identify_queue();
+      in.identify = IdentifyFigures{q.remaining(), gateway_->identify_daily_limit(), q.reserve(), q.in_flight(),
+                                    static_cast<std::uint64_t>(q.waiting())};
+    }
+    reply.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    reply.body = metrics_text(in);
+    return reply;
+  }
+  if (path == "/healthz") {
+    const auto down = health_->down_longer_than(config_.metrics->unhealthy_after, std::chrono::steady_clock::now());
+    if (down.empty()) {
+      reply.body = "ok\n";
+      return reply;
+    }
+    reply.status = 503;
+    reply.body = fmt::format("unhealthy: {} shards down for more than {} ms\n", down.size(),
+                             config_.metrics->unhealthy_after.count());
+    for (const auto& d : down) reply.body += fmt::format("shard {} down for {:.1f}s\n", d.shard, d.seconds);
+    return reply;
+  }
+  reply.status = 404;
+  reply.body = "not found: try /metrics or /healthz\n";
+  return reply;
 }
 
 void Daemon::begin_shutdown(std::string_view why) {
@@ -213,6 +284,8 @@ void Daemon::begin_shutdown(std::string_view why) {
     return;
   }
   log_->info("stopping ({}): terminating {} clusters", why, supervisor_->children().size());
+  stats_->stop();
+  if (metrics_) metrics_->stop();
   systemd::stopping();
   // Bounded: if anything is still alive well after SIGKILL went out, give up on it.
   shutdown_deadline_.expires_after(config_.supervision.stop_timeout + std::chrono::seconds(5));
@@ -228,6 +301,7 @@ void Daemon::begin_shutdown(std::string_view why) {
     shutdown_deadline_.cancel();
     server_->stop();
     if (gateway_) gateway_->stop();
+    stats_->stop();
     store_->stop();  // after the clusters: their last writes are in
     ticker_.cancel();
     stop_signals_.cancel();
@@ -242,10 +316,12 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     return;
   }
   const auto& h = frame.header;
-  if (conn.role != proto::Role::control) supervisor_->on_seen(conn.child_index, conn.generation);
+  const bool control_peer = conn.role == proto::Role::control;
+  if (!control_peer) supervisor_->on_seen(conn.child_index, conn.generation);
   if (h.has(proto::FrameFlags::reply)) {
     // Pongs only prove life (done above); command results go back to whoever asked.
     if (h.type == MessageType::command_result) router_->on_result(conn, frame);
+    else if (h.type == MessageType::stats_report && !control_peer) stats_->on_report(conn, frame);
     return;
   }
 
@@ -259,6 +335,11 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
       const std::string json = status_json(*supervisor_, info, gateway_.get());
       conn.reply(MessageType::status, h.request_id,
                  {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
+      return;
+    }
+    case MessageType::stats: {
+      const std::string json = stats_json(stats_->latest(), config_.name, std::chrono::steady_clock::now());
+      conn.reply(MessageType::stats, h.request_id, {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
       return;
     }
     case MessageType::service_command:
@@ -322,6 +403,8 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     case MessageType::stop_cluster:
     case MessageType::command_deliver:
     case MessageType::command_result:
+    case MessageType::stats_request:
+    case MessageType::stats_report:
     case MessageType::event:
     default:
       if (h.request_id != 0) {

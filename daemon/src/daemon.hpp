@@ -18,6 +18,9 @@
 #include "gateway/gateway_service.hpp"
 #include "gateway/token.hpp"
 #include "ipc_server.hpp"
+#include "metrics/metrics_server.hpp"
+#include "metrics/shard_health.hpp"
+#include "stats/stats_collector.hpp"
 #include "store_service.hpp"
 #include "supervisor.hpp"
 
@@ -54,6 +57,9 @@ class Daemon final : public ConnectionHandler {
   void wait_signals();
   void reap_children();
   void tick();
+  bool start_metrics();
+  void observe_shards();
+  HttpReply answer_http(std::string_view path);
 
   boost::asio::io_context& io_;
   Config config_;
@@ -62,6 +68,9 @@ class Daemon final : public ConnectionHandler {
   std::unique_ptr<IpcServer> server_;
   std::unique_ptr<CommandRouter> router_;
   std::unique_ptr<StoreService> store_;
+  std::unique_ptr<StatsCollector> stats_;
+  std::unique_ptr<ShardHealth> health_;       // with [metrics]
+  std::unique_ptr<MetricsServer> metrics_;    // with [metrics]
   // Declared in this order: the service refers to the token and the fetcher.
   std::optional<BotToken> token_;
   std::unique_ptr<GatewayBotFetcher> fetcher_;

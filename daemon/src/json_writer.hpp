@@ -26,6 +26,8 @@ class JsonWriter {
   JsonWriter& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
   JsonWriter& value(double v);
   JsonWriter& null();
+  // Text that is already one valid JSON value (checked by the caller), copied as-is.
+  JsonWriter& raw(std::string_view json);
 
   template <class T>
   JsonWriter& field(std::string_view k, const T& v) {

@@ -27,6 +27,9 @@ std::string_view to_string(MessageType type) noexcept {
     case MessageType::cluster_command: return "cluster_command";
     case MessageType::command_deliver: return "command_deliver";
     case MessageType::command_result: return "command_result";
+    case MessageType::stats_request: return "stats_request";
+    case MessageType::stats_report: return "stats_report";
+    case MessageType::stats: return "stats";
     case MessageType::gateway_config: return "gateway_config";
     case MessageType::identify_permit: return "identify_permit";
     case MessageType::identify_done: return "identify_done";

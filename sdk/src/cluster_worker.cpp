@@ -65,6 +65,14 @@ boost::asio::awaitable<void> ClusterWorker::connect_gateway() {
   logger().info("all {} shards are ready", shard_count());
 }
 
+void ClusterWorker::collect_sdk_stats(proto::WorkerStats& out) const {
+  if (!gateway_->started()) return;
+  for (const ShardReport& r : gateway_->shards()) {
+    out.shards.push_back(proto::ShardStats{r.status.shard_id, r.status.state, r.status.latency_ms, r.status.guilds,
+                                           r.dispatches});
+  }
+}
+
 boost::asio::awaitable<void> ClusterWorker::close_sdk_connections() {
   if (!gateway_->started()) co_return;
   co_await gateway_->impl().close(std::chrono::seconds(5));

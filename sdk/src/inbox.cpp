@@ -48,6 +48,8 @@ void Inbox::dispatch(const proto::FrameHeader& header, proto::ByteView payload) 
     deliver(header, payload);
   } else if (header.type == MessageType::event) {
     event(payload);
+  } else if (header.type == MessageType::stats_request) {
+    stats(header, payload);
   } else {
     // Newer daemons may send types this SDK does not know: not an error.
     logger_->debug("ignoring IPC frame of type {:#06x} ({})", static_cast<unsigned>(header.type),
@@ -159,6 +161,34 @@ void Inbox::event(proto::ByteView payload) {
     guarded("all_clusters_ready()", [&] { worker_.all_clusters_ready(); });
   }
   guarded("on_event()", [&] { worker_.on_event(e.kind, e.json); });
+}
+
+void Inbox::stats(const proto::FrameHeader& header, proto::ByteView payload) {
+  proto::StatsRequest request;
+  if (!proto::decode(payload, request) || header.request_id == 0) {
+    logger_->warn("meganed sent an undecodable stats request ({} bytes); dropped", payload.size());
+    return;
+  }
+  proto::WorkerStats report;
+  worker_.collect_sdk_stats(report);
+  // The bot's part: a JSON object, checked here so a mistake is logged where it was made.
+  try {
+    std::string custom = worker_.get_stats();
+    if (!custom.empty()) {
+      const JsonText text(std::move(custom));
+      if (text.json().error() != simdjson::SUCCESS || !text.json().value_unsafe().is_object()) {
+        if (!warned_bad_stats_) {
+          logger_->warn("get_stats() did not return a JSON object; custom stats are left out (logged once)");
+          warned_bad_stats_ = true;
+        }
+      } else {
+        report.custom_json = text.text();
+      }
+    }
+  } catch (const std::exception& e) {
+    logger_->warn("get_stats() threw: {}; custom stats are left out of collection {}", e.what(), request.collection);
+  }
+  ipc_.send_reply(MessageType::stats_report, header.request_id, proto::encode(report));
 }
 
 void Inbox::subscribe() {

@@ -37,6 +37,7 @@ class Inbox {
  private:
   void deliver(const proto::FrameHeader& header, proto::ByteView payload);
   void event(proto::ByteView payload);
+  void stats(const proto::FrameHeader& header, proto::ByteView payload);
   boost::asio::awaitable<void> handle(std::uint32_t request_id, CommandRequest request);
   boost::asio::awaitable<void> request_events(std::uint32_t mask);
   void release(std::uint64_t key);  // a handler finished: recycle its signal
@@ -54,6 +55,7 @@ class Inbox {
   std::vector<Signal> spare_;
   std::uint64_t next_key_ = 0;
   bool stopping_ = false;
+  bool warned_bad_stats_ = false;
 };
 
 }  // namespace megane::detail

@@ -65,6 +65,9 @@ Worker::~Worker() = default;
 boost::asio::awaitable<void> Worker::shutdown() { co_return; }
 boost::asio::awaitable<void> Worker::close_sdk_connections() { co_return; }
 
+std::string Worker::get_stats() { return {}; }
+void Worker::collect_sdk_stats(proto::WorkerStats&) const {}
+
 void Worker::on_event(proto::EventKind, std::string_view) {}
 
 void Worker::all_clusters_ready() {}

@@ -13,6 +13,7 @@
 #include "meganectl/control_client.hpp"
 #include "meganectl/exit_codes.hpp"
 #include "meganectl/report.hpp"
+#include "meganectl/stats_table.hpp"
 #include "meganectl/status.hpp"
 #include "meganectl/status_table.hpp"
 
@@ -80,6 +81,26 @@ int status_command(const CommonOptions& options, bool json, bool shards) {
   if (const int* failed = std::get_if<int>(&status)) return *failed;
   const Status& st = std::get<Status>(status);
   fmt::print("{}", shards ? format_shards(st) : format_status(st));
+  return exit_code::ok;
+}
+
+int stats_command(const CommonOptions& options, bool json) {
+  ControlClient client;
+  if (auto failed = connect(client, options)) return *failed;
+  const CallResult r = client.request(MessageType::stats, {}, deadline_of(options));
+  if (!r.ok()) return report(r, "stats", options);
+  const std::string_view text = text_of(r.payload);
+  if (json) {
+    fmt::print("{}{}", text, text.ends_with('\n') ? "" : "\n");
+    return exit_code::ok;
+  }
+  std::string error;
+  const auto table = format_stats(text, error);
+  if (!table) {
+    fmt::print(stderr, "meganectl: {}\n", error);
+    return exit_code::failed;
+  }
+  fmt::print("{}", *table);
   return exit_code::ok;
 }
 

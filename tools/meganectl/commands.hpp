@@ -32,6 +32,8 @@ int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool
 int restart_all_command(const CommonOptions& options);
 int restart_service_command(const CommonOptions& options, const std::string& service, bool wait_ready);
 int shutdown_command(const CommonOptions& options);
+// The last statistics collection: a table, or the daemon's JSON as-is.
+int stats_command(const CommonOptions& options, bool json);
 int command_command(const CommonOptions& options, const CommandArgs& args);
 // Prints events until SIGINT/SIGTERM (exit 0) or the daemon goes away (exit 69).
 int events_command(const CommonOptions& options, bool json, std::uint32_t mask);

@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
   no_wait_opt->excludes(all_opt);
   restart_service_opt->excludes(id_opt)->excludes(all_opt);
 
+  auto* stats = app.add_subcommand("stats", "Show the last statistics: CPU, memory, shards, events, custom stats");
+  bool stats_json = false;
+  stats->add_flag("--json", stats_json, "print the daemon's JSON as-is, on one line");
+
   auto* shutdown = app.add_subcommand("shutdown", "Stop every cluster and the daemon");
 
   auto* command = app.add_subcommand("command", "Send JSON data to a service or to clusters, print the answers");
@@ -159,6 +163,7 @@ int main(int argc, char** argv) {
     return restart_command(options, static_cast<std::uint32_t>(cluster_id), !no_wait);
   }
   if (shutdown->parsed()) return shutdown_command(options);
+  if (stats->parsed()) return stats_command(options, stats_json);
   if (command->parsed()) return command_command(options, command_args);
   if (events->parsed()) return events_command(options, events_json, event_mask);
   if (store_cli.parsed()) return store_cli.run(options);

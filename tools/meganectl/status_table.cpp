@@ -49,6 +49,8 @@ std::string seconds_short(double s) { return fmt::format("{:.1f}s", s); }
 
 }  // namespace
 
+std::string render_table(const std::vector<std::vector<std::string>>& rows) { return render(rows); }
+
 std::string format_uptime(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "-";
   const auto total = static_cast<std::uint64_t>(seconds);

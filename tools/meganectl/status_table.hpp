@@ -12,6 +12,9 @@
 
 namespace megane::ctl {
 
+// Aligned columns, two spaces apart, no trailing blanks; every row has the first row's width.
+std::string render_table(const std::vector<std::vector<std::string>>& rows);
+
 // "42s", "5m03s", "1h02m", "3d04h"; "-" for negative or non-finite input.
 std::string format_uptime(double seconds);
 

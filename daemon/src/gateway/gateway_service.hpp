@@ -52,6 +52,10 @@ class GatewayService {
   std::uint32_t max_concurrency() const noexcept { return authority_.queue().max_concurrency(); }
   // The process `generation` waits in the identify queue (or holds an unused permit).
   bool identify_busy(std::uint64_t generation) const { return authority_.busy(generation); }
+  // For the metrics endpoint and /healthz.
+  const IdentifyQueue& identify_queue() const noexcept { return authority_.queue(); }
+  std::uint32_t identify_daily_limit() const noexcept { return session_total_; }
+  const ShardView& shard(std::uint32_t id) const { return shards_.at(id); }
   void stop();
 
  private:

@@ -63,7 +63,14 @@ enum class MessageType : std::uint16_t {
                              // reply frame (flags reply, same id) of type command_result
   command_result = 0x0303,   // target -> daemon reply: the data (or ErrorReply with flag error)
 
-  // 0x04xx fetch, 0x05xx stats: allocated by the issues that add them.
+  // 0x04xx fetch: allocated by the issue that adds it.
+
+  // 0x05xx stats (stats_messages.hpp)
+  stats_request = 0x0500,    // daemon -> worker: StatsRequest, once per [stats] interval; the
+                             // worker answers with a reply frame (same id) of type stats_report
+  stats_report = 0x0501,     // worker -> daemon reply: WorkerStats
+  stats = 0x0502,            // control -> daemon request (empty) -> JSON text of the last
+                             // collection (docs/protocol.md#stats)
 
   // 0x06xx gateway: identify authority, sessions, shard state (gateway_messages.hpp)
   gateway_config = 0x0600,   // cluster -> daemon request (empty) -> GatewayConfig (token, urls,
@@ -92,7 +99,7 @@ enum class EventKind : std::uint16_t {
   service_exited = 9,
   service_quarantined = 10,
   service_failed = 11,
-  stats_updated = 12,          // filled by the stats issue
+  stats_updated = 12,          // after each stats collection (a summary; `stats` has the rest)
   shard = 13,                  // filled by the gateway issue
 };
 

@@ -72,6 +72,8 @@ class ClusterWorker : public Worker {
 
   // Closes the gateway gracefully (sessions stay resumable, final seqs reported to meganed).
   boost::asio::awaitable<void> close_sdk_connections() override;
+  // Every shard's state, latency, guilds and dispatch count, for meganed's statistics.
+  void collect_sdk_stats(proto::WorkerStats& out) const override;
 
  private:
   std::uint32_t cluster_id_;

@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include <megane/proto/protocol.hpp>
+#include <megane/proto/stats_messages.hpp>
 #include <megane/sdk/commands.hpp>
 #include <megane/sdk/ipc_client.hpp>
 #include <megane/sdk/store.hpp>
@@ -50,6 +51,17 @@ class Worker {
   // Called by megane::run after shutdown(), within the same deadline: closes what the SDK
   // itself opened (a cluster's gateway connections). Not for bots to call or override.
   virtual boost::asio::awaitable<void> close_sdk_connections();
+
+  // The bot's own statistics, merged under "custom" in `meganectl stats` (docs/sdk.md#statistics):
+  // one JSON object as text, e.g. R"({"cache_hits":1200})", or "" for none (the default).
+  // Called on the worker's loop once per [stats] interval when meganed asks, so it must be
+  // quick and must not block. Anything that is not a JSON object is dropped with a warning;
+  // an exception is logged and the report goes without custom stats.
+  virtual std::string get_stats();
+
+  // Called by the SDK when meganed asks for statistics: fills in what the SDK itself knows (a
+  // cluster's shards). Not for bots to call or override.
+  virtual void collect_sdk_stats(proto::WorkerStats& out) const;
 
   // Answers a command another process sent to this one. Runs on the worker's loop, possibly
   // before launch() finished; several may run at once (each is its own coroutine). When the
