@@ -142,6 +142,9 @@ int Daemon::prepare() {
                     fmt::format("{{\"type\":\"all_clusters_ready\",\"clusters\":{},\"shards\":{}}}",
                                 supervisor_->cluster_count(), supervisor_->plan().total_shards));
   };
+  // Built here, started in start(): a prepared daemon (the fuzz target) answers `stats` too.
+  stats_ = std::make_unique<StatsCollector>(io_, config_.stats, *supervisor_, *router_, started_at_, log_);
+  stats_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
   return 0;
 }
 
@@ -153,9 +156,6 @@ int Daemon::start() {
     return 1;
   }
   log_->info("listening on {}", config_.ipc.socket.string());
-
-  stats_ = std::make_unique<StatsCollector>(io_, config_.stats, *supervisor_, *router_, started_at_, log_);
-  stats_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
 
   if (!start_metrics()) return 1;
   supervisor_->start_all();
