@@ -6,7 +6,6 @@
 //
 //   megane_cache_bench --gateway ws://127.0.0.1:PORT --token-file F --guilds N [--cache on|off]
 //                      [--members all|own|none]
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +13,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -25,31 +23,9 @@
 #include <megane/sdk/cache.hpp>
 
 #include "gateway/gateway_impl.hpp"
-#include "gateway/shard_authority.hpp"
+#include "gateway_bench_support.hpp"
 
 namespace {
-
-namespace gw = megane::gateway;
-
-// No daemon here: the one IDENTIFY is granted at once.
-struct LocalAuthority final : gw::ShardAuthority {
-  boost::asio::awaitable<gw::Permit> acquire_identify(std::uint32_t) override {
-    gw::Permit p;
-    p.granted = true;
-    p.ticket = 1;
-    co_return p;
-  }
-  void identify_done(std::uint64_t, bool) override {}
-  void session_changed(const megane::proto::SessionInfo&) override {}
-  void status_changed(const megane::proto::ShardStatus&) override {}
-};
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 // Resident set size in bytes, from /proc/self/statm (pages).
 std::uint64_t rss_bytes() {
@@ -57,15 +33,6 @@ std::uint64_t rss_bytes() {
   std::uint64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -103,7 +70,7 @@ int main(int argc, char** argv) {
   std::uint64_t rss_ready = 0, rss_done = 0;
   auto wall_ready = std::chrono::steady_clock::now(), wall_done = wall_ready;
   gateway.on("READY", [&](const megane::Dispatch&) {
-    cpu_ready = cpu_seconds();
+    cpu_ready = megane::bench::cpu_seconds();
     rss_ready = rss_bytes();
     wall_ready = std::chrono::steady_clock::now();
   });
@@ -112,7 +79,7 @@ int main(int argc, char** argv) {
     std::string_view name;
     if (d.data["name"].get(name) == simdjson::SUCCESS) json_bytes += name.size();
     if (++seen == guilds) {
-      cpu_done = cpu_seconds();
+      cpu_done = megane::bench::cpu_seconds();
       rss_done = rss_bytes();
       wall_done = std::chrono::steady_clock::now();
       io.stop();
@@ -120,11 +87,11 @@ int main(int argc, char** argv) {
   });
 
   megane::proto::GatewayConfig config;
-  config.token = read_file(token_file);
+  config.token = megane::bench::read_token(token_file);
   config.gateway_url = gateway_url;
   config.intents = 1 | 2;  // GUILDS, GUILD_MEMBERS
   config.total_shards = 1;
-  gateway.impl().start(config, 0, 1, std::make_unique<LocalAuthority>());
+  gateway.impl().start(config, 0, 1, std::make_unique<megane::bench::LocalAuthority>());
   io.run();
   if (seen < guilds) {
     std::fprintf(stderr, "stopped after %llu of %llu GUILD_CREATEs\n", static_cast<unsigned long long>(seen),

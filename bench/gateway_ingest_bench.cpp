@@ -5,14 +5,11 @@
 // MESSAGE_CREATE to the last, so the connection set-up does not count.
 //
 //   megane_gateway_ingest_bench --gateway ws://127.0.0.1:PORT --token-file F --events N
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -21,42 +18,8 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/gateway_impl.hpp"
-#include "gateway/shard_authority.hpp"
+#include "gateway_bench_support.hpp"
 
-namespace {
-
-namespace gw = megane::gateway;
-
-// No daemon here: every permit is granted at once (one shard, one IDENTIFY).
-struct LocalAuthority final : gw::ShardAuthority {
-  boost::asio::awaitable<gw::Permit> acquire_identify(std::uint32_t) override {
-    gw::Permit p;
-    p.granted = true;
-    p.ticket = 1;
-    co_return p;
-  }
-  void identify_done(std::uint64_t, bool) override {}
-  void session_changed(const megane::proto::SessionInfo&) override {}
-  void status_changed(const megane::proto::ShardStatus&) override {}
-};
-
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string gateway_url, token_file;
@@ -86,10 +49,10 @@ int main(int argc, char** argv) {
     if (d.data["content"].get_string().get(content) == simdjson::SUCCESS) content_bytes += content.size();
     if (d.data["channel_id"].get_string().get(channel) == simdjson::SUCCESS) content_bytes += channel.size() > 0;
     if (++seen == 1) {
-      cpu_first = cpu_seconds();
+      cpu_first = megane::bench::cpu_seconds();
       wall_first = std::chrono::steady_clock::now();
     } else if (seen == events) {
-      cpu_last = cpu_seconds();
+      cpu_last = megane::bench::cpu_seconds();
       wall_last = std::chrono::steady_clock::now();
       io.stop();
     }
@@ -102,11 +65,11 @@ int main(int argc, char** argv) {
   });
 
   megane::proto::GatewayConfig config;
-  config.token = read_file(token_file);
+  config.token = megane::bench::read_token(token_file);
   config.gateway_url = gateway_url;
   config.intents = 513 | (1u << 15);  // GUILDS, GUILD_MESSAGES, MESSAGE_CONTENT
   config.total_shards = 1;
-  gateway.impl().start(config, 0, 1, std::make_unique<LocalAuthority>());
+  gateway.impl().start(config, 0, 1, std::make_unique<megane::bench::LocalAuthority>());
   io.run();
   if (seen < events) {
     std::fprintf(stderr, "stopped after %llu of %llu events\n", static_cast<unsigned long long>(seen),

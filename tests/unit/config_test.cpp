@@ -183,11 +183,11 @@ TEST_CASE("relative paths resolve against the config file's directory", "[config
     const std::string exe = (fixtures / "bin" / "true-bot").string();
     const Config c = must_parse("{\"bot\": {\"executable\": \"" + exe +
                                     "\", \"working_directory\": \"/\"},"
-                                    " \"sharding\": {\"shards\": 1}, \"ipc\": {\"socket\": \"/tmp/a.sock\"}}",
+                                    " \"sharding\": {\"shards\": 1}, \"ipc\": {\"socket\": \"/run/megane/a.sock\"}}",
                                 virtual_file("abs.json"));
     CHECK(c.bot.executable == exe);
     CHECK(c.bot.working_directory == "/");
-    CHECK(c.ipc.socket == "/tmp/a.sock");
+    CHECK(c.ipc.socket == "/run/megane/a.sock");
   }
   SECTION("a config named by a relative path still gets an absolute source") {
     const fs::path relative = fs::relative(fixtures / "good_configs" / "minimal.toml");
@@ -314,7 +314,7 @@ TEST_CASE("JSON reader details", "[config][json]") {
 }
 
 TEST_CASE("paths in messages are shown whole, however long", "[config]") {
-  const std::string exe = "/tmp/" + std::string(120, 'x') + "/bot";
+  const std::string exe = "/opt/" + std::string(120, 'x') + "/bot";
   const ConfigError e = must_fail("[bot]\nexecutable = \"" + exe + "\"\n[sharding]\nshards = 1\n",
                                   virtual_file("long.toml"));
   CHECK(e.key == "bot.executable");
