@@ -35,6 +35,7 @@ Connection::Connection(Socket socket, ConnectionHandler& handler, std::uint64_t 
 
 void Connection::start(std::chrono::milliseconds handshake_timeout) {
   auto self = shared_from_this();
+  socket_.non_blocking(true);  // flush_now() writes without blocking the loop
   // A peer that connects and says nothing must not hold a slot forever.
   handshake_timer_.expires_after(handshake_timeout);
   handshake_timer_.async_wait([self](const boost::system::error_code& ec) {
@@ -57,7 +58,6 @@ void Connection::start(std::chrono::milliseconds handshake_timeout) {
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
-  socket_.non_blocking(true);
   bool drained = true;  // the last read came up short: the socket is probably empty now
   while (!closing_) {
     auto space = in_.prepare();
@@ -83,6 +83,7 @@ asio::awaitable<void> Connection::read_loop() {
     }
     in_.commit(n);
     proto::FrameView frame;
+    const FlushBatch batch;  // no co_await below until the batch ends
     for (;;) {
       if (closing_) break;
       const auto st = in_.next(frame);
@@ -151,7 +152,53 @@ void Connection::end_frame(std::size_t at, proto::MessageType type, std::uint16_
     close_now("output buffer limit reached (peer not reading)");
     return;
   }
-  if (writer_waiting_) wake_writer_.cancel();
+  schedule_flush();
+}
+
+namespace {
+// While a read loop hands a batch of frames to the handler, the connections those frames
+// wrote to collect here and are flushed when the batch ends: one write per peer per batch,
+// and no extra scheduler round. The daemon runs one loop thread; this is that thread's batch.
+thread_local std::vector<std::shared_ptr<Connection>>* current_batch = nullptr;
+}  // namespace
+
+void Connection::schedule_flush() {
+  if (!writer_waiting_ || flush_scheduled_) return;
+  flush_scheduled_ = true;
+  if (current_batch != nullptr) {
+    current_batch->push_back(shared_from_this());
+    return;
+  }
+  // Written outside a read batch (a timer, a child's exit): flush once the loop is free.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush_now(); });
+}
+
+// Writes the queue straight from the loop when the socket takes it all (the usual case); the
+// writer coroutine takes over only when the socket is full.
+void Connection::flush_now() {
+  flush_scheduled_ = false;
+  if (!writer_waiting_ || out_.empty() || !socket_.is_open()) return;
+  boost::system::error_code ec;
+  const std::size_t n = socket_.write_some(asio::buffer(out_), ec);  // the socket is non-blocking
+  if (!ec && n == out_.size()) {
+    if (out_.capacity() > keep_capacity) proto::Bytes().swap(out_);
+    else out_.clear();
+    if (closing_) wake_writer_.cancel();  // the writer closes the socket once all is out
+    return;
+  }
+  if (ec && ec != asio::error::would_block) {
+    close_now(ec.message());
+    return;
+  }
+  out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(n));
+  wake_writer_.cancel();
+}
+
+Connection::FlushBatch::FlushBatch() : outer_(current_batch) { current_batch = &members_; }
+
+Connection::FlushBatch::~FlushBatch() {
+  current_batch = outer_;
+  for (auto& conn : members_) conn->flush_now();
 }
 
 void Connection::send(proto::MessageType type, std::uint16_t flags, std::uint32_t request_id,

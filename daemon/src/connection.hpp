@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -78,7 +79,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t child_index = static_cast<std::size_t>(-1);  // clusters and services
 
  private:
+  // Connections written to while a batch of frames is handled; flushed when it ends.
+  class FlushBatch {
+   public:
+    FlushBatch();
+    ~FlushBatch();
+    FlushBatch(const FlushBatch&) = delete;
+    FlushBatch& operator=(const FlushBatch&) = delete;
+
+   private:
+    std::vector<std::shared_ptr<Connection>> members_;
+    std::vector<std::shared_ptr<Connection>>* outer_;
+  };
+
   boost::asio::awaitable<void> read_loop();
+  void schedule_flush();
+  void flush_now();
   boost::asio::awaitable<void> write_loop();
   void finish();
   bool can_queue() const noexcept { return !(finished_ || (closing_ && out_.empty() && !socket_.is_open())); }
@@ -97,7 +113,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t max_output_bytes_;
   boost::asio::steady_timer wake_writer_;
   boost::asio::steady_timer handshake_timer_;
-  bool writer_waiting_ = false;  // parked on wake_writer_: a send must wake it
+  bool writer_waiting_ = false;  // parked on wake_writer_: no write in progress
+  bool flush_scheduled_ = false;  // in the current batch, or a flush_now() is posted
   bool closing_ = false;
   bool finished_ = false;
 };

@@ -109,7 +109,8 @@ struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
   std::size_t queued_bytes() const noexcept { return queue.size() + writing.size(); }
   detail::ReplyWaiters pending;
   std::uint32_t last_request_id = hello_request_id;
-  bool writer_waiting = false;  // parked on `wake`: enqueue() must wake it
+  bool writer_waiting = false;  // parked on `wake`: no write in progress
+  bool flush_posted = false;    // a flush_now() is queued on the executor
   // Frames that arrived before a message handler was installed (e.g. a command right behind
   // hello_ok): kept, bounded, and handed over once on_message() installs one.
   std::vector<std::pair<proto::FrameHeader, proto::Bytes>> held;
@@ -126,6 +127,7 @@ struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
   void dispatch(const proto::FrameView& frame);
   void complete(const proto::FrameHeader& header, proto::ByteView payload);
   bool enqueue(MessageType type, std::uint16_t flags, std::uint32_t id, proto::ByteView payload);
+  void flush_now();
   std::uint32_t next_request_id();
   void lost(const error_code& ec);
   void fail(IpcStatus reason, std::string message);
@@ -333,8 +335,34 @@ bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32
     return false;
   }
   proto::append_frame(queue, type, flags, id, payload);
-  if (writer_waiting) wake.cancel();
+  // With no write in progress the frame goes out from a posted flush: everything the handlers
+  // queued before it runs leaves in one write, and the idle writer is not woken through its
+  // timer (a cancel costs a timer-queue update and an extra scheduler round per frame).
+  if (writer_waiting && !flush_posted) {
+    flush_posted = true;
+    asio::post(executor, [self = shared_from_this()] { self->flush_now(); });
+  }
   return true;
+}
+
+// Writes the queue straight from the loop when the socket takes it all (the usual case); the
+// writer coroutine takes over only when the socket is full.
+void IpcClient::Impl::flush_now() {
+  flush_posted = false;
+  if (closed || !writer_waiting || queue.empty()) return;
+  error_code ec;
+  const std::size_t n = socket.write_some(asio::buffer(queue), ec);  // the socket is non-blocking
+  if (!ec && n == queue.size()) {
+    if (queue.capacity() > keep_capacity) proto::Bytes().swap(queue);
+    else queue.clear();
+    return;
+  }
+  if (ec && ec != asio::error::would_block) {
+    lost(ec);
+    return;
+  }
+  queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+  wake.cancel();
 }
 
 std::uint32_t IpcClient::Impl::next_request_id() {
