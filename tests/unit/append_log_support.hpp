@@ -93,11 +93,11 @@ class FaultyOps : public PosixFileOps {
     if (!rewrite && !ec) log_written += data.size();
     return ec;
   }
-  std::error_code fsync(int fd) override {
+  std::error_code fsync(int fd, SyncKind kind) override {
     if (fail_fsync) return std::make_error_code(std::errc::io_error);
     ++fsyncs;
     if (!is_rewrite(fd)) log_synced = log_written.load();
-    return PosixFileOps::fsync(fd);
+    return PosixFileOps::fsync(fd, kind);
   }
   void close(int fd) override {
     {

@@ -192,7 +192,7 @@ void DiskWriter::fail(std::error_code ec) {
 std::error_code DiskWriter::sync_log() {
   last_sync_ = std::chrono::steady_clock::now();
   if (fd_ < 0) return {};
-  auto ec = ops_.fsync(fd_);
+  auto ec = ops_.fsync(fd_, SyncKind::data);
   if (!ec) dirty_ = false;
   return ec;
 }
@@ -211,7 +211,7 @@ void DiskWriter::start_rewrite() {
 void DiskWriter::finish_rewrite() {
   if (!rewriting_) return;
   std::error_code ec = rewrite_error_ ? rewrite_error_ : failed_;
-  if (!ec) ec = ops_.fsync(rewrite_fd_);
+  if (!ec) ec = ops_.fsync(rewrite_fd_, SyncKind::full);
   if (!ec) ec = ops_.rename(rewrite_path_, path_);
   if (ec) {
     abandon_rewrite(ec);
@@ -229,7 +229,7 @@ void DiskWriter::finish_rewrite() {
   std::error_code dir_ec;
   const int dir_fd = ops_.open(directory(), O_RDONLY | O_DIRECTORY, dir_ec);
   if (!dir_ec) {
-    dir_ec = ops_.fsync(dir_fd);
+    dir_ec = ops_.fsync(dir_fd, SyncKind::full);
     ops_.close(dir_fd);
   }
   if (dir_ec) {

@@ -34,9 +34,9 @@ std::error_code PosixFileOps::write(int fd, std::string_view data) {
   return {};
 }
 
-std::error_code PosixFileOps::fsync(int fd) {
-  // fsync rather than fdatasync: the same call also serves the directory after a rename.
-  return ::fsync(fd) == 0 ? std::error_code{} : last_error();
+std::error_code PosixFileOps::fsync(int fd, SyncKind kind) {
+  const int rc = kind == SyncKind::data ? ::fdatasync(fd) : ::fsync(fd);
+  return rc == 0 ? std::error_code{} : last_error();
 }
 
 std::error_code PosixFileOps::rename(const std::string& from, const std::string& to) {

@@ -8,6 +8,11 @@
 
 namespace megane::daemon {
 
+// How much an fsync flushes: `data` = the bytes and what reading them needs (the size), not
+// the timestamps (fdatasync, as Redis's AOF does: a write-ahead log needs no mtime); `full`
+// = everything, for the rewritten file before its rename and for directories.
+enum class SyncKind { data, full };
+
 class FileOps {
  public:
   virtual ~FileOps() = default;
@@ -15,7 +20,7 @@ class FileOps {
   virtual int open(const std::string& path, int flags, std::error_code& ec) = 0;
   // Writes all of `data`, retrying short writes and EINTR.
   virtual std::error_code write(int fd, std::string_view data) = 0;
-  virtual std::error_code fsync(int fd) = 0;
+  virtual std::error_code fsync(int fd, SyncKind kind) = 0;
   virtual std::error_code rename(const std::string& from, const std::string& to) = 0;
   virtual std::error_code unlink(const std::string& path) = 0;
   virtual void close(int fd) = 0;
@@ -25,7 +30,7 @@ class PosixFileOps : public FileOps {
  public:
   int open(const std::string& path, int flags, std::error_code& ec) override;
   std::error_code write(int fd, std::string_view data) override;
-  std::error_code fsync(int fd) override;
+  std::error_code fsync(int fd, SyncKind kind) override;
   std::error_code rename(const std::string& from, const std::string& to) override;
   std::error_code unlink(const std::string& path) override;
   void close(int fd) override;
