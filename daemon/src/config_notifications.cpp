@@ -147,7 +147,7 @@ void read_notifications_section(TreeChecker& check, const Node& root, Config& co
     check.missing(table->pos, "notifications",
                   "missing \"channel_id\" (post as the bot, needs [gateway]) or \"webhook_url\": where to send "
                   "notifications");
-  } else if (channel && !config.gateway) {
+  } else if (channel && !config.gateway && !out.channel_id.empty()) {
     check.error(channel->pos, "notifications.channel_id",
                 "posting to a channel needs the bot token: add a [gateway] section, or use webhook_url");
   }
