@@ -51,6 +51,19 @@ std::optional<Fields> read_fields(std::string_view json) {
 }  // namespace
 
 std::optional<Notice> EventNotices::translate(std::string_view type, std::string_view json) {
+  // An event kind this build of proto does not name (to_string says "unknown") still carries
+  // its name in the JSON's "type".
+  std::string named;
+  if (type == "unknown") {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view text;
+    if (parser.parse(json.data(), json.size()).get(doc) == simdjson::SUCCESS &&
+        doc["type"].get_string().get(text) == simdjson::SUCCESS) {
+      named = std::string(text);
+      type = named;
+    }
+  }
   const bool cluster = type.starts_with("cluster_");
   const bool service = type.starts_with("service_");
   if (type == "rolling_restart_finished") {

@@ -14,8 +14,9 @@ namespace megane::daemon {
 
 class EventNotices {
  public:
-  // `type`: the event's name (proto::to_string of its kind, or its JSON "type"). nullopt for
-  // events that are no notice (spawned, stats, shard states, expected exits...).
+  // `type`: the event's name (proto::to_string of its kind; for "unknown", the JSON's "type"
+  // is used). nullopt for events that are no notice (spawned, stats, shard states, expected
+  // exits...).
   std::optional<Notice> translate(std::string_view type, std::string_view json);
 
  private:
