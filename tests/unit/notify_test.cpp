@@ -71,7 +71,7 @@ TEST_CASE("notify format: repeated lines are collapsed with a count, in order of
   CHECK(format_batch(one, "mybot", 0) == "**mybot**: 1 event\ncluster 3 exited: exit code 1");
 }
 
-TEST_CASE("notify format: never over 2000 characters; lines left out are counted", "[notify]") {
+TEST_CASE("notify format: never over 2000 characters, lines left out are counted", "[notify]") {
   NoticeBatch batch;
   for (int i = 0; i < 300; ++i) batch.notices.push_back(exited(i));
   batch.omitted = 50;
@@ -240,7 +240,7 @@ TEST_CASE("notify events: rolling_restart_finished is taken by name, whatever it
   CHECK(!n.translate("unknown", R"({"type":"something_else"})"));
 }
 
-TEST_CASE("notify shard watch: down past the threshold once, then up again; start-up does not count", "[notify]") {
+TEST_CASE("notify shard watch: down past the threshold once, then up again, start-up does not count", "[notify]") {
   ShardDownWatch w;
   // Never up yet: waiting for identify at start is not an outage.
   for (std::uint32_t s = 0; s < 4; ++s) w.observe(s, s / 2, false, t0);
