@@ -1,5 +1,8 @@
 // [notifications] end to end: the real meganed posting to fakecord's REST API, as a channel
 // message with the bot token or as a webhook execution, batched and rate-limit aware.
+#include <signal.h>
+
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,6 +92,42 @@ socket = "@SOCKET@"
 std::string gateway_section(const Fakecord& fc) {
   return "[gateway]\ntoken_file = \"" + fc.token_file.string() + "\"\ngateway_url = \"" + fc.gateway_url() +
          "\"\napi_url = \"" + fc.api_url() + "\"\n";
+}
+
+// Two clusters of the test bot (ready at once), notifications to a webhook.
+std::string ready_bot_config(const std::string& name, const std::string& webhook_url, const std::string& notifications) {
+  return R"(name = ")" + name + R"("
+[bot]
+executable = "@BIN@/megane-test-bot"
+[sharding]
+shards = 2
+clusters = 2
+[supervision]
+backoff_initial = "100ms"
+backoff_max = "400ms"
+min_spawn_gap = "50ms"
+[ipc]
+socket = "@SOCKET@"
+[notifications]
+webhook_url = ")" + webhook_url + "\"\n" + notifications;
+}
+
+// kill -9 the cluster's process and wait until a new one is ready.
+bool kill_and_wait_ready(Daemon& d, std::uint32_t cluster) {
+  auto before = d.status();
+  if (!before || before->clusters.size() <= cluster) return false;
+  const pid_t victim = before->clusters[cluster].pid;
+  if (::kill(victim, SIGKILL) != 0) return false;
+  return wait_until([&] {
+    auto st = d.status();
+    return st && st->all_ready && st->clusters[cluster].pid != victim;
+  }, 20s);
+}
+
+std::size_t count_429(Fakecord& fc) {
+  std::size_t n = 0;
+  for (const auto& l : rest_log(fc)) n += l.status == 429 ? 1 : 0;
+  return n;
 }
 
 bool both_quarantined(Daemon& d) {
@@ -209,4 +248,92 @@ TEST_CASE("notifications: an unreachable target is logged and the daemon carries
   CHECK(d.log().find("not-a-webhook") == std::string::npos);
   CHECK(d.process().running());
   CHECK(d.status());  // still answering
+}
+
+TEST_CASE("notifications: kill -9 a ready cluster: its exit and its return are one message, the others are quiet",
+          "[integration][notify]") {
+  Fakecord fc;
+  const Webhook hook = make_webhook(fc);
+  TempDir dir;
+  Daemon d(dir, R"(name = "notify-restart"
+[bot]
+executable = "@BIN@/megane-test-bot"
+[sharding]
+shards = 2
+clusters = 2
+[supervision]
+backoff_initial = "100ms"
+backoff_max = "400ms"
+min_spawn_gap = "50ms"
+[ipc]
+socket = "@SOCKET@"
+[notifications]
+webhook_url = ")" + fc.api_url() + "/webhooks/" + hook.id + "/" + hook.token + R"("
+batch_window = "3s"
+)");
+  auto before = d.wait_all_ready();
+  REQUIRE(before);
+  std::this_thread::sleep_for(500ms);
+  CHECK(posted(fc).empty());  // starting up is no news
+  REQUIRE(::kill(before->clusters[1].pid, SIGKILL) == 0);
+  REQUIRE(wait_until([&] { return !posted(fc).empty(); }, 20s));
+  const auto messages = posted(fc);
+  INFO(d.log());
+  REQUIRE(messages.size() == 1);
+  INFO(messages[0].content);
+  const std::string& text = messages[0].content;
+  CHECK(text.rfind("**notify-restart**: 2 events", 0) == 0);
+  const std::string lines = "\ncluster 1 exited: signal 9 (Killed)\ncluster 1 restarted: ready again";
+  CHECK(text.size() > lines.size());
+  CHECK(text.substr(text.size() - std::min(text.size(), lines.size())) == lines);
+}
+
+TEST_CASE("notifications: X-RateLimit-Remaining 0 holds the next message until the bucket resets",
+          "[integration][notify]") {
+  Fakecord fc;
+  const Webhook hook = make_webhook(fc);
+  REQUIRE(fc.control("/bucket", R"({"count":1,"reset_after":3})") == R"({"exhausted":1})");
+  TempDir dir;
+  Daemon d(dir, ready_bot_config("notify-bucket", fc.api_url() + "/webhooks/" + hook.id + "/" + hook.token,
+                                 "batch_window = \"1s\"\n"));
+  REQUIRE(d.wait_all_ready());
+  REQUIRE(kill_and_wait_ready(d, 0));
+  REQUIRE(wait_until([&] { return posted(fc).size() == 1; }, 20s));
+  REQUIRE(kill_and_wait_ready(d, 1));  // a second message, due well before the reset
+  REQUIRE(wait_until([&] { return posted(fc).size() == 2; }, 20s));
+  const auto messages = posted(fc);
+  INFO(d.log());
+  // The second post came no earlier than 3 s after the first (whose answer said remaining 0).
+  CHECK(messages[1].received_us - messages[0].received_us >= 3'000'000);
+  CHECK(messages[0].content.find("cluster 0 exited") != std::string::npos);
+}
+
+TEST_CASE("notifications: a full queue drops the oldest waiting message and says so in the next",
+          "[integration][notify]") {
+  Fakecord fc;
+  const Webhook hook = make_webhook(fc);
+  // The first message is rate limited for a long while; later ones pile up behind it.
+  REQUIRE(fc.control("/rate-limit", R"({"count":1,"retry_after":6})") == R"({"forced_429":1})");
+  TempDir dir;
+  Daemon d(dir, ready_bot_config("notify-queue", fc.api_url() + "/webhooks/" + hook.id + "/" + hook.token,
+                                 "batch_window = \"200ms\"\nqueue_limit = 1\n"));
+  REQUIRE(d.wait_all_ready());
+  // Three separate batches behind a 429 that holds sending for 6 s, with room for one message:
+  // each new batch pushes the oldest waiting one out (the rate-limited first one included).
+  for (std::uint32_t round = 0; round < 3; ++round) {
+    REQUIRE(kill_and_wait_ready(d, round % 2));
+    std::this_thread::sleep_for(500ms);  // past the batch window: each round is its own batch
+  }
+  REQUIRE(wait_until([&] { return !posted(fc).empty(); }, 30s));
+  std::this_thread::sleep_for(500ms);
+  const auto messages = posted(fc);
+  INFO(d.log());
+  REQUIRE(messages.size() == 1);  // only the newest survived
+  INFO(messages[0].content);
+  // How many events were lost depends on how the restarts fell into windows; that some were,
+  // and that the survivor says so first, does not.
+  CHECK(messages[0].content.find(" dropped (the send queue was full)\n") != std::string::npos);
+  CHECK(messages[0].content.find("cluster 0 restarted") != std::string::npos);  // the third round's
+  CHECK(d.log().find("queue full") != std::string::npos);
+  CHECK(count_429(fc) == 1);
 }

@@ -120,6 +120,15 @@ TEST_CASE("fakecord REST: webhooks made by the control API are executed without 
   handle_control(hub, post("/rate-limit", R"({"count":1,"retry_after":0.5})", ""), t0);
   CHECK(handle_rest(hub, post(path, R"({"content":"x"})", ""), t0 + 3ms).status == 429);
 
+  // An exhausted bucket says so on an accepted post, once.
+  CHECK(handle_control(hub, post("/bucket", R"({"count":1,"reset_after":2.5})", ""), t0).response.body ==
+        R"({"exhausted":1})");
+  r = handle_rest(hub, post(path, R"({"content":"last"})", ""), t0 + 4ms);
+  CHECK(r.status == 204);
+  CHECK(header(r, "X-RateLimit-Remaining") == "0");
+  CHECK(header(r, "X-RateLimit-Reset-After") == "2.500");
+  CHECK(header(handle_rest(hub, post(path, R"({"content":"next"})", ""), t0 + 5ms), "X-RateLimit-Remaining") == "4");
+
   const std::string listed = handle_control(hub, get("/messages", ""), t0).response.body;
   CHECK(listed.find(R"("via":"webhook","webhook_id":")" + id + "\"") != std::string::npos);
   CHECK(listed.find(R"("received_us":1000)") != std::string::npos);

@@ -329,3 +329,26 @@ TEST_CASE("notify config: a webhook URL never appears in an error", "[notify][co
   CHECK(webhook_id_of("/api/webhooks/123") == "");
   CHECK(webhook_id_of("/api/webhooks/123/tok/extra") == "");
 }
+
+TEST_CASE("notify config: TOML and JSON give the same [notifications]", "[notify][config]") {
+  const std::string dir = std::string(MEGANE_FIXTURES_DIR) + "/good_configs/";
+  const LoadResult toml = load_config(dir + "full.toml");
+  const LoadResult json = load_config(dir + "full.json");
+  REQUIRE(std::holds_alternative<Config>(toml));
+  REQUIRE(std::holds_alternative<Config>(json));
+  const NotificationsConfig& a = *std::get<Config>(toml).notifications;
+  const NotificationsConfig& b = *std::get<Config>(json).notifications;
+  CHECK(a.webhook_url == "https://discord.com/api/webhooks/1234567890/fixture-token");
+  CHECK(a.webhook_url == b.webhook_url);
+  CHECK(a.events == (notice_bit(NoticeKind::cluster_quarantined) | notice_bit(NoticeKind::shard_down) |
+                     notice_bit(NoticeKind::rolling_restart_finished)));
+  CHECK(a.events == b.events);
+  CHECK(a.batch_window == 30s);
+  CHECK(a.batch_window == b.batch_window);
+  CHECK(a.shard_down_after == 120s);
+  CHECK(a.shard_down_after == b.shard_down_after);
+  CHECK(a.identify_remaining_below == 25u);
+  CHECK(a.identify_remaining_below == b.identify_remaining_below);
+  CHECK(a.queue_limit == 5);
+  CHECK(a.queue_limit == b.queue_limit);
+}

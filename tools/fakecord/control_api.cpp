@@ -203,6 +203,22 @@ HttpResponse rate_limit(Hub& hub, element doc) {
   return ok_count("forced_429", rest.forced_429);
 }
 
+// {"count":N,"reset_after":S}: the next N accepted message posts answer with
+// X-RateLimit-Remaining: 0 and X-RateLimit-Reset-After: S, as the last request of a bucket does.
+HttpResponse bucket(Hub& hub, element doc) {
+  RestState& rest = hub.rest();
+  std::uint64_t count = 1;
+  optional_field(doc, "count", count);
+  double reset_after = 1.0;
+  std::uint64_t whole = 0;
+  if (doc["reset_after"].get_double().get(reset_after) != simdjson::SUCCESS) {
+    reset_after = doc["reset_after"].get_uint64().get(whole) == simdjson::SUCCESS ? static_cast<double>(whole) : 1.0;
+  }
+  rest.exhausted = static_cast<std::uint32_t>(std::min<std::uint64_t>(count, UINT32_MAX));
+  rest.exhausted_reset_s = reset_after;
+  return ok_count("exhausted", rest.exhausted);
+}
+
 HttpResponse session_start_limit(Hub& hub, element doc, TimePoint now) {
   std::uint64_t total = hub.budget().total();
   std::uint64_t remaining = hub.budget().remaining(now);
@@ -324,6 +340,7 @@ RouteResult handle_control(Hub& hub, const HttpRequest& req, TimePoint now) {
   if (path == "/dispatch") return {dispatch(hub, doc), {}};
   if (path == "/fault") return {fault(hub, doc, now), {}};
   if (path == "/rate-limit") return {rate_limit(hub, doc), {}};
+  if (path == "/bucket") return {bucket(hub, doc), {}};
   if (path == "/session-start-limit") return {session_start_limit(hub, doc, now), {}};
   if (path == "/config") return {config(hub, doc), {}};
   if (path == "/webhooks") return {create_webhook(hub, doc), {}};

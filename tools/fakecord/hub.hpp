@@ -33,6 +33,8 @@ struct RestState {
   double retry_after_s = 1.0;
   bool global = false;
   bool all_routes = false;          // 429 on every authenticated route, not only messages
+  std::uint32_t exhausted = 0;      // this many more accepted posts say X-RateLimit-Remaining: 0 ...
+  double exhausted_reset_s = 1.0;   // ... with this X-RateLimit-Reset-After
   struct Posted {
     std::uint64_t id = 0;
     std::uint64_t channel_id = 0;

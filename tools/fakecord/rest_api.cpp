@@ -143,7 +143,12 @@ HttpResponse create_message(Hub& hub, std::uint64_t channel_id, const HttpReques
   body.append(has_components ? simdjson::minify(components) : std::string("[]"));
   body.push_back('}');
   HttpResponse r = wait ? json_response(200, std::move(body)) : json_response(204, {});
-  add_rate_limit_headers(r, 4, 5.0, "");
+  if (rest.exhausted > 0) {  // the bucket's last request: a client must wait for its reset
+    --rest.exhausted;
+    add_rate_limit_headers(r, 0, rest.exhausted_reset_s, "");
+  } else {
+    add_rate_limit_headers(r, 4, 5.0, "");
+  }
   return r;
 }
 

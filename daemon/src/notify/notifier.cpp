@@ -68,11 +68,7 @@ void Notifier::apply(const NotificationsConfig& config) {
   }
   log_->info("notifications: to {} ({}), batched over {} ms, at most {} messages waiting", target_,
              event_list(config.events), config.batch_window.count(), config.queue_limit);
-  while (queue_.size() > config.queue_limit + (in_flight_ ? 1u : 0u)) {
-    figures_.notices_dropped += queue_.back().batch.size();
-    dropped_unsaid_ += queue_.back().batch.size();
-    queue_.pop_back();
-  }
+  trim_queue();
   schedule();
 }
 
@@ -105,6 +101,10 @@ void Notifier::add(Notice notice, Clock::time_point now) {
 void Notifier::enqueue(NoticeBatch batch) {
   if (batch.size() == 0) return;
   queue_.push_back(Pending{std::move(batch)});
+  trim_queue();
+}
+
+void Notifier::trim_queue() {
   const std::size_t limit = config_ ? config_->queue_limit : 1;
   // The message being sent stays; the oldest waiting one goes.
   while (queue_.size() > limit + (in_flight_ ? 1u : 0u)) {

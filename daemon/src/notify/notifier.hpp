@@ -71,6 +71,7 @@ class Notifier {
 
   void add(Notice notice, Clock::time_point now);
   void enqueue(NoticeBatch batch);
+  void trim_queue();
   void schedule();
   void wake();
   void send_front();
