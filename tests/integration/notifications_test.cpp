@@ -337,3 +337,71 @@ TEST_CASE("notifications: a full queue drops the oldest waiting message and says
   CHECK(d.log().find("queue full") != std::string::npos);
   CHECK(count_429(fc) == 1);
 }
+
+TEST_CASE("notifications: shards down past shard_down_after are reported, and again when they are back",
+          "[integration][notify]") {
+  Fakecord fc;
+  const Webhook hook = make_webhook(fc);
+  TempDir dir;
+  // Without [gateway] a shard is up while its cluster is ready; a 3 s backoff keeps it down.
+  Daemon d(dir, R"(name = "notify-shards"
+[bot]
+executable = "@BIN@/megane-test-bot"
+[sharding]
+shards = 2
+clusters = 1
+[supervision]
+backoff_initial = "3s"
+backoff_max = "3s"
+[ipc]
+socket = "@SOCKET@"
+[notifications]
+webhook_url = ")" + fc.api_url() + "/webhooks/" + hook.id + "/" + hook.token + R"("
+events = ["shard_down"]
+shard_down_after = "1s"
+batch_window = "300ms"
+)");
+  auto before = d.wait_all_ready();
+  REQUIRE(before);
+  std::this_thread::sleep_for(500ms);  // the shards have been seen up
+  REQUIRE(::kill(before->clusters[0].pid, SIGKILL) == 0);
+  const auto all_text = [&] {
+    std::string all;
+    for (const auto& p : posted(fc)) all += p.content + "\n";
+    return all;
+  };
+  REQUIRE(wait_until([&] { return all_text().find("up again") != std::string::npos; }, 30s));
+  const std::string all = all_text();
+  INFO(all);
+  INFO(d.log());
+  CHECK(all.find("cluster 0: shards 0-1 down for more than 1 s") != std::string::npos);
+  CHECK(all.find("cluster 0: shards 0-1 up again (down ") != std::string::npos);
+  CHECK(all.find("exited") == std::string::npos);  // not chosen
+}
+
+TEST_CASE("notifications: a low identify budget is reported once", "[integration][notify]") {
+  Fakecord fc({"--session-remaining", "60"});
+  const Webhook hook = make_webhook(fc);
+  TempDir dir;
+  // The default threshold is twice the reserve: max(2 shards, 5 % of 1000) = 50, so 100.
+  Daemon d(dir, R"(name = "notify-budget"
+[bot]
+executable = "@BIN@/megane-test-bot"
+[sharding]
+shards = 2
+clusters = 1
+[ipc]
+socket = "@SOCKET@"
+)" + gateway_section(fc) + R"([notifications]
+webhook_url = ")" + fc.api_url() + "/webhooks/" + hook.id + "/" + hook.token + R"("
+batch_window = "300ms"
+)");
+  REQUIRE(d.wait_all_ready());
+  REQUIRE(wait_until([&] { return !posted(fc).empty(); }, 20s));
+  std::this_thread::sleep_for(1s);
+  const auto messages = posted(fc);
+  INFO(d.log());
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0].content.find("identify budget low: 60 of 1000 identifies left until the daily reset (notice below 100)") !=
+        std::string::npos);
+}
