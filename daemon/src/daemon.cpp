@@ -270,6 +270,11 @@ HttpReply Daemon::answer_http(std::string_view path) {
       in.identify = IdentifyFigures{q.remaining(), gateway_->identify_daily_limit(), q.reserve(), q.in_flight(),
                                     static_cast<std::uint64_t>(q.waiting())};
     }
+    if (notifier_) {
+      const Notifier::Figures& f = notifier_->figures();
+      in.notifications = NotificationFigures{f.messages_sent, f.notices_sent, f.notices_dropped, f.messages_failed,
+                                             f.rate_limited};
+    }
     reply.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     reply.body = metrics_text(in);
     return reply;
