@@ -113,6 +113,20 @@ struct MetricsConfig {
   Millis unhealthy_after{60'000};  // /healthz fails once a shard is down this long
 };
 
+// [notifications]: chosen events, batched, posted to a Discord channel (REST, the bot token
+// from [gateway]) or to a webhook (docs/configuration.md#notifications). Off without the section.
+struct NotificationsConfig {
+  std::string channel_id;              // a snowflake; exactly one of channel_id and webhook_url
+  std::string webhook_url;             // http(s)://.../webhooks/ID/TOKEN: a secret, never logged
+  std::string api_url;                 // REST base for channel_id; default: gateway.api_url
+  std::filesystem::path ca_file;       // default: gateway.ca_file; empty = the system's store
+  std::uint32_t events = 0;            // NoticeKind bits (notify/notice_kind.hpp); default all
+  Millis batch_window{10'000};         // events in one window become one message
+  Millis shard_down_after{60'000};     // shard_down once a shard is down this long
+  std::optional<std::uint32_t> identify_remaining_below;  // nullopt: twice the identify reserve
+  std::uint32_t queue_limit = 50;      // messages waiting to be sent; the oldest go first
+};
+
 enum class LogLevel { trace, debug, info, warn, error };
 
 struct Config {
@@ -127,6 +141,7 @@ struct Config {
   std::optional<GatewayConfig> gateway;
   StatsConfig stats;
   std::optional<MetricsConfig> metrics;
+  std::optional<NotificationsConfig> notifications;
   LogLevel log_level = LogLevel::info;
 };
 

@@ -145,7 +145,20 @@ int Daemon::prepare() {
   // Built here, started in start(): a prepared daemon (the fuzz target) answers `stats` too.
   stats_ = std::make_unique<StatsCollector>(io_, config_.stats, *supervisor_, *router_, started_at_, log_);
   stats_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
+  events_.listen([this](proto::EventKind kind, const std::string& json) {
+    if (notifier_) notifier_->on_event(proto::to_string(kind), json);
+  });
   return 0;
+}
+
+void Daemon::apply_notifications(const std::optional<NotificationsConfig>& config) {
+  if (!config) {
+    if (notifier_) log_->info("notifications: off");
+    notifier_.reset();
+    return;
+  }
+  if (!notifier_) notifier_ = std::make_unique<Notifier>(io_, config_.name, token_ ? &*token_ : nullptr, log_);
+  notifier_->apply(*config);
 }
 
 int Daemon::start() {
@@ -158,6 +171,7 @@ int Daemon::start() {
   log_->info("listening on {}", config_.ipc.socket.string());
 
   if (!start_metrics()) return 1;
+  apply_notifications(config_.notifications);  // before the spawns: their first exits count
   supervisor_->start_all();
   stats_->start();
   systemd::ready(fmt::format("spawned {} clusters", supervisor_->children().size()));
@@ -221,7 +235,9 @@ bool Daemon::start_metrics() {
 }
 
 void Daemon::observe_shards() {
-  if (!health_) return;
+  // While stopping, every shard goes down on purpose: nothing to tell anyone.
+  Notifier* notifier = shutting_down_ ? nullptr : notifier_.get();
+  if (!health_ && !notifier) return;
   const auto now = std::chrono::steady_clock::now();
   for (const auto& cp : supervisor_->children()) {
     const Child& c = *cp;
@@ -229,8 +245,15 @@ void Daemon::observe_shards() {
     const bool cluster_up = c.state == ChildState::ready;
     for (std::uint32_t s = c.plan.first_shard; s < c.plan.first_shard + c.plan.shard_count; ++s) {
       const bool up = cluster_up && (!gateway_ || gateway_->shard(s).state == proto::ShardState::ready);
-      health_->observe(s, up, now);
+      if (health_) health_->observe(s, up, now);
+      if (notifier) notifier->observe_shard(s, c.plan.id, up, now);
     }
+  }
+  if (!notifier) return;
+  notifier->observe_shards_done(now);
+  if (gateway_) {
+    const IdentifyQueue& q = gateway_->identify_queue();
+    notifier->observe_identify_budget(q.remaining(), gateway_->identify_daily_limit(), q.reserve());
   }
 }
 
@@ -246,6 +269,11 @@ HttpReply Daemon::answer_http(std::string_view path) {
       const IdentifyQueue& q = gateway_->identify_queue();
       in.identify = IdentifyFigures{q.remaining(), gateway_->identify_daily_limit(), q.reserve(), q.in_flight(),
                                     static_cast<std::uint64_t>(q.waiting())};
+    }
+    if (notifier_) {
+      const Notifier::Figures& f = notifier_->figures();
+      in.notifications = NotificationFigures{f.messages_sent, f.notices_sent, f.notices_dropped, f.messages_failed,
+                                             f.rate_limited};
     }
     reply.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     reply.body = metrics_text(in);

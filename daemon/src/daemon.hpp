@@ -20,6 +20,7 @@
 #include "ipc_server.hpp"
 #include "metrics/metrics_server.hpp"
 #include "metrics/shard_health.hpp"
+#include "notify/notifier.hpp"
 #include "stats/stats_collector.hpp"
 #include "store_service.hpp"
 #include "supervisor.hpp"
@@ -39,6 +40,9 @@ class Daemon final : public ConnectionHandler {
   // the supervisor, router and (not yet listening) server. 0, or the exit code to stop with.
   // On its own it lets the dispatch fuzz target feed on_frame() with no socket and no child.
   int prepare();
+  // Starts, re-configures or ends notifications ([notifications]): the single entry point for
+  // start and for a config reload (which passes the new file's section).
+  void apply_notifications(const std::optional<NotificationsConfig>& config);
 
   void on_frame(Connection& conn, const proto::FrameView& frame) override;
   void on_close(Connection& conn) override;
@@ -75,6 +79,7 @@ class Daemon final : public ConnectionHandler {
   std::optional<BotToken> token_;
   std::unique_ptr<GatewayBotFetcher> fetcher_;
   std::unique_ptr<GatewayService> gateway_;
+  std::unique_ptr<Notifier> notifier_;      // with [notifications]; refers to token_
   EventHub events_;
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set child_signal_;

@@ -34,6 +34,7 @@ void EventHub::publish(proto::EventKind kind, const std::string& json) {
     if (it->second.mask & bit) deliver(*conn, kind, now, json);
     ++it;
   }
+  for (const auto& listener : listeners_) listener(kind, json);
 }
 
 void EventHub::deliver(Connection& conn, proto::EventKind kind, std::uint64_t unix_ms, const std::string& json) {

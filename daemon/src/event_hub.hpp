@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <megane/proto/protocol.hpp>
 
@@ -19,6 +21,9 @@ class EventHub {
   void subscribe(Connection& conn, std::uint32_t mask);
   void unsubscribe(std::uint64_t connection_id) { subscribers_.erase(connection_id); }
   void publish(proto::EventKind kind, const std::string& json);
+  // In-process listeners (the notifier) get every published event, after the connections.
+  using Listener = std::function<void(proto::EventKind kind, const std::string& json)>;
+  void listen(Listener listener) { listeners_.push_back(std::move(listener)); }
   std::size_t subscriber_count() const noexcept { return subscribers_.size(); }
 
  private:
@@ -30,6 +35,7 @@ class EventHub {
   void deliver(Connection& conn, proto::EventKind kind, std::uint64_t unix_ms, const std::string& json);
 
   std::map<std::uint64_t, Subscriber> subscribers_;
+  std::vector<Listener> listeners_;
   std::optional<std::pair<std::uint64_t, std::string>> all_ready_;  // when, and its JSON
 };
 

@@ -27,9 +27,10 @@ Options options() {
   return o;
 }
 
-HttpRequest get(std::string target, std::string auth = "Bot tok") { return {"GET", std::move(target), std::move(auth), {}}; }
+HttpRequest get(std::string target, std::string auth = "Bot tok") { return {"GET", std::move(target), std::move(auth), {}, {}}; }
 HttpRequest post(std::string target, std::string body, std::string auth = "Bot tok") {
-  return {"POST", std::move(target), std::move(auth), std::move(body)};
+  std::vector<std::pair<std::string, std::string>> headers{{"Authorization", auth}, {"X-Test", "1"}};
+  return {"POST", std::move(target), std::move(auth), std::move(body), std::move(headers)};
 }
 
 std::string header(const HttpResponse& r, const std::string& name) {
@@ -93,6 +94,60 @@ TEST_CASE("fakecord REST: messages are recorded and 429s can be forced", "[fakec
 
   const RouteResult listed = handle_control(hub, get("/messages", ""), t0);
   CHECK(listed.response.body.find(R"("body":{"content":"hello"})") != std::string::npos);
+}
+
+TEST_CASE("fakecord REST: webhooks made by the control API are executed without the bot token", "[fakecord]") {
+  Hub hub(options(), t0);
+  const RouteResult made = handle_control(hub, post("/webhooks", "{}", ""), t0);
+  REQUIRE(made.response.status == 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(made.response.body);
+  const std::string id{std::string_view(doc["id"])};
+  const std::string token{std::string_view(doc["token"])};
+  const std::string path = "/api/v10/webhooks/" + id + "/" + token;
+
+  HttpResponse r = handle_rest(hub, post(path, R"({"content":"hook"})", ""), t0 + 1ms);
+  CHECK(r.status == 204);
+  CHECK(header(r, "X-RateLimit-Remaining") == "4");
+  r = handle_rest(hub, post(path + "?wait=true", R"({"content":"hook 2"})", ""), t0 + 2ms);
+  CHECK(r.status == 200);
+  CHECK(r.body.find(R"("content":"hook 2")") != std::string::npos);
+  CHECK(handle_rest(hub, post("/api/v10/webhooks/" + id + "/wrong", R"({"content":"x"})", ""), t0).status == 401);
+  CHECK(handle_rest(hub, post("/api/v10/webhooks/1/" + token, R"({"content":"x"})", ""), t0).status == 404);
+  CHECK(handle_rest(hub, get(path), t0).status == 405);
+
+  // Forced 429s apply to webhooks as to channel messages.
+  handle_control(hub, post("/rate-limit", R"({"count":1,"retry_after":0.5})", ""), t0);
+  CHECK(handle_rest(hub, post(path, R"({"content":"x"})", ""), t0 + 3ms).status == 429);
+
+  // An exhausted bucket says so on an accepted post, once.
+  CHECK(handle_control(hub, post("/bucket", R"({"count":1,"reset_after":2.5})", ""), t0).response.body ==
+        R"({"exhausted":1})");
+  r = handle_rest(hub, post(path, R"({"content":"last"})", ""), t0 + 4ms);
+  CHECK(r.status == 204);
+  CHECK(header(r, "X-RateLimit-Remaining") == "0");
+  CHECK(header(r, "X-RateLimit-Reset-After") == "2.500");
+  CHECK(header(handle_rest(hub, post(path, R"({"content":"next"})", ""), t0 + 5ms), "X-RateLimit-Remaining") == "4");
+
+  const std::string listed = handle_control(hub, get("/messages", ""), t0).response.body;
+  CHECK(listed.find(R"("via":"webhook","webhook_id":")" + id + "\"") != std::string::npos);
+  CHECK(listed.find(R"("received_us":1000)") != std::string::npos);
+  CHECK(listed.find(R"("headers":{"Authorization":"<not the bot token>","X-Test":"1"})") != std::string::npos);
+  // The log shows every request with its status and time, a webhook's token left out.
+  const std::string log = handle_control(hub, get("/rest-log", ""), t0).response.body;
+  CHECK(log.find(token) == std::string::npos);
+  CHECK(log.find(R"({"method":"POST","path":"/api/v10/webhooks/)" + id + R"(/<token>","status":429,"received_us":3000})") !=
+        std::string::npos);
+}
+
+TEST_CASE("fakecord REST: recorded channel messages keep headers without the token", "[fakecord]") {
+  Hub hub(options(), t0);
+  const std::string channel = std::to_string(hub.population().first_text_channel(0));
+  CHECK(handle_rest(hub, post("/api/v10/channels/" + channel + "/messages", R"({"content":"hi"})"), t0).status == 200);
+  const std::string listed = handle_control(hub, get("/messages", ""), t0).response.body;
+  CHECK(listed.find(R"("via":"channel","webhook_id":null)") != std::string::npos);
+  CHECK(listed.find(R"("Authorization":"Bot <the bot token>")") != std::string::npos);
+  CHECK(listed.find("\"Bot tok\"") == std::string::npos);
 }
 
 TEST_CASE("fakecord control: stats, reset, dispatch, faults and bursts", "[fakecord]") {

@@ -56,6 +56,7 @@ TEST_CASE("metrics: every planned shard of every cluster, reported or not", "[me
   in.version = "0.1.0";
   in.gateway = true;
   in.identify = IdentifyFigures{995, 1000, 50, 0, 1};
+  in.notifications = NotificationFigures{2, 13, 4, 1, 3};
   const std::string text = metrics_text(in);
   INFO(text);
   for (const char* line : {"megane_build_info{bot=\"bot\",version=\"0.1.0\"} 1\n",
@@ -73,7 +74,12 @@ TEST_CASE("metrics: every planned shard of every cluster, reported or not", "[me
                            "megane_shard_latency_seconds{cluster=\"0\",shard=\"0\"} 0.041\n",
                            "megane_shard_events_total{cluster=\"0\",shard=\"1\"} 100\n",
                            "megane_identify_remaining 995\n",
-                           "megane_identify_waiting 1\n"}) {
+                           "megane_identify_waiting 1\n",
+                           "megane_notification_messages_total 2\n",
+                           "megane_notification_events_total 13\n",
+                           "megane_notification_events_dropped_total 4\n",
+                           "megane_notification_messages_failed_total 1\n",
+                           "megane_notification_rate_limited_total 3\n"}) {
     INFO(line);
     CHECK(text.find(line) != std::string::npos);
   }
@@ -84,7 +90,9 @@ TEST_CASE("metrics: every planned shard of every cluster, reported or not", "[me
 
   in.gateway = false;
   in.identify.reset();
+  in.notifications.reset();
   const std::string plain = metrics_text(in);
+  CHECK(plain.find("megane_notification") == std::string::npos);
   CHECK(plain.find("megane_shard_up") == std::string::npos);
   CHECK(plain.find("megane_identify") == std::string::npos);
 }

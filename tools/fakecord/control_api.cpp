@@ -1,9 +1,11 @@
 // fakecord's control API (docs/fakecord.md): counters, bursts, scripted dispatches, faults and
 // REST behaviour. Requests and answers are JSON; errors are {"error": "..."} with status 400/404.
+#include <charconv>
 #include <optional>
 #include <string>
 #include <variant>
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include "fakecord/gateway_connection.hpp"
@@ -201,6 +203,22 @@ HttpResponse rate_limit(Hub& hub, element doc) {
   return ok_count("forced_429", rest.forced_429);
 }
 
+// {"count":N,"reset_after":S}: the next N accepted message posts answer with
+// X-RateLimit-Remaining: 0 and X-RateLimit-Reset-After: S, as the last request of a bucket does.
+HttpResponse bucket(Hub& hub, element doc) {
+  RestState& rest = hub.rest();
+  std::uint64_t count = 1;
+  optional_field(doc, "count", count);
+  double reset_after = 1.0;
+  std::uint64_t whole = 0;
+  if (doc["reset_after"].get_double().get(reset_after) != simdjson::SUCCESS) {
+    reset_after = doc["reset_after"].get_uint64().get(whole) == simdjson::SUCCESS ? static_cast<double>(whole) : 1.0;
+  }
+  rest.exhausted = static_cast<std::uint32_t>(std::min<std::uint64_t>(count, UINT32_MAX));
+  rest.exhausted_reset_s = reset_after;
+  return ok_count("exhausted", rest.exhausted);
+}
+
 HttpResponse session_start_limit(Hub& hub, element doc, TimePoint now) {
   std::uint64_t total = hub.budget().total();
   std::uint64_t remaining = hub.budget().remaining(now);
@@ -231,11 +249,66 @@ HttpResponse posted_messages(Hub& hub) {
     json::id(body, m.id);
     body.append(",\"channel_id\":");
     json::id(body, m.channel_id);
+    body.append(",\"via\":");
+    json::str(body, m.webhook_id == 0 ? "channel" : "webhook");
+    body.append(",\"webhook_id\":");
+    json::id_or_null(body, m.webhook_id);
+    body.append(",\"received_us\":");
+    json::num(body, m.received_us);
+    body.append(",\"headers\":");
+    body.append(m.headers_json);
     body.append(",\"body\":");
     body.append(m.body);  // valid JSON: it was parsed before it was recorded
     body.push_back('}');
   }
   body.append("]}");
+  return json_response(200, std::move(body));
+}
+
+HttpResponse rest_log(Hub& hub) {
+  std::string body = "{\"requests\":[";
+  bool first = true;
+  for (const RestState::Logged& l : hub.rest().log) {
+    if (!first) body.push_back(',');
+    first = false;
+    body.append("{\"method\":");
+    json::str(body, l.method);
+    body.append(",\"path\":");
+    json::str(body, l.path);
+    body.append(",\"status\":");
+    json::num(body, std::uint64_t{l.status});
+    body.append(",\"received_us\":");
+    json::num(body, l.received_us);
+    body.push_back('}');
+  }
+  body.append("]}");
+  return json_response(200, std::move(body));
+}
+
+// {"channel_id":"..."} -> {"id":"...","token":"..."}: a webhook bots may execute at
+// /api/v10/webhooks/{id}/{token}. The channel defaults to the first guild's first text channel.
+HttpResponse create_webhook(Hub& hub, element doc) {
+  RestState& rest = hub.rest();
+  std::uint64_t channel = hub.population().first_text_channel(0);
+  std::string_view text;
+  if (doc["channel_id"].get_string().get(text) == simdjson::SUCCESS) {
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size() || !hub.population().guild_of_channel(v))
+      return error(400, "\"channel_id\" must be a channel of the population");
+    channel = v;
+  }
+  const std::uint64_t id = hub.next_message_id();  // any fresh snowflake will do
+  // Discord's webhook tokens are 68 URL-safe characters; this one is unique and obviously fake.
+  const std::string token = fmt::format("fakecord-webhook-token-{:016x}", id * 0x9E3779B97F4A7C15ull);
+  rest.webhooks[id] = RestState::Webhook{token, channel};
+  std::string body = "{\"id\":";
+  json::id(body, id);
+  body.append(",\"token\":");
+  json::str(body, token);
+  body.append(",\"channel_id\":");
+  json::id(body, channel);
+  body.push_back('}');
   return json_response(200, std::move(body));
 }
 
@@ -247,12 +320,14 @@ RouteResult handle_control(Hub& hub, const HttpRequest& req, TimePoint now) {
     if (path == "/stats") return {json_response(200, hub.stats_json(now)), {}};
     if (path == "/sessions") return {json_response(200, hub.sessions_json()), {}};
     if (path == "/messages") return {posted_messages(hub), {}};
+    if (path == "/rest-log") return {rest_log(hub), {}};
     return {error(404, "unknown route"), {}};
   }
   if (req.method != "POST") return {error(405, "use GET or POST"), {}};
   if (path == "/reset") {
     hub.reset_counters();
     hub.rest().posted.clear();
+    hub.rest().log.clear();
     return {json_response(200, "{\"reset\":true}"), {}};
   }
   static simdjson::dom::parser parser;
@@ -265,8 +340,10 @@ RouteResult handle_control(Hub& hub, const HttpRequest& req, TimePoint now) {
   if (path == "/dispatch") return {dispatch(hub, doc), {}};
   if (path == "/fault") return {fault(hub, doc, now), {}};
   if (path == "/rate-limit") return {rate_limit(hub, doc), {}};
+  if (path == "/bucket") return {bucket(hub, doc), {}};
   if (path == "/session-start-limit") return {session_start_limit(hub, doc, now), {}};
   if (path == "/config") return {config(hub, doc), {}};
+  if (path == "/webhooks") return {create_webhook(hub, doc), {}};
   return {error(404, "unknown route"), {}};
 }
 

@@ -15,6 +15,8 @@ struct HttpRequest {
   std::string target;  // path and query
   std::string authorization;
   std::string body;
+  // Every header as sent (names as the client wrote them), for the record of posted messages.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct HttpResponse {

@@ -29,16 +29,35 @@ class Outbox;
 
 // REST behaviour the control API can change, and what bots posted.
 struct RestState {
-  std::uint32_t forced_429 = 0;     // answer this many more POST .../messages with 429
+  std::uint32_t forced_429 = 0;     // answer this many more message posts (channel or webhook) with 429
   double retry_after_s = 1.0;
   bool global = false;
   bool all_routes = false;          // 429 on every authenticated route, not only messages
+  std::uint32_t exhausted = 0;      // this many more accepted posts say X-RateLimit-Remaining: 0 ...
+  double exhausted_reset_s = 1.0;   // ... with this X-RateLimit-Reset-After
   struct Posted {
     std::uint64_t id = 0;
     std::uint64_t channel_id = 0;
+    std::uint64_t webhook_id = 0;   // 0: posted to the channel with the bot token
     std::string body;               // the JSON the bot sent
+    std::string headers_json;       // {"Name":"value",...}, Authorization without the token
+    std::uint64_t received_us = 0;  // since fakecord started
   };
   std::deque<Posted> posted;        // the newest 1,000
+  // Every REST request, answered: what a test checks timings against (a retry no earlier
+  // than the 429's retry_after).
+  struct Logged {
+    std::string method;
+    std::string path;               // a webhook's token replaced by "<token>"
+    unsigned status = 0;
+    std::uint64_t received_us = 0;
+  };
+  std::deque<Logged> log;           // the newest 1,000
+  struct Webhook {
+    std::string token;
+    std::uint64_t channel_id = 0;
+  };
+  std::map<std::uint64_t, Webhook> webhooks;  // made with the control API's POST /webhooks
 };
 
 class Hub {

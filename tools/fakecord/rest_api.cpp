@@ -1,5 +1,7 @@
-// Discord's REST API, the part bots need here: GET /gateway, /gateway/bot, /users/@me and
-// POST /channels/{id}/messages, with Discord's error bodies and rate limit headers.
+// Discord's REST API, the part bots need here: GET /gateway, /gateway/bot, /users/@me,
+// POST /channels/{id}/messages and POST /webhooks/{id}/{token}, with Discord's error bodies and
+// rate limit headers. Posted messages are recorded with their headers (the token left out) and
+// every request is logged with its time, for tests.
 #include <charconv>
 #include <cmath>
 
@@ -17,6 +19,35 @@ namespace {
 
 constexpr std::string_view api_prefix = "/api/v10";
 constexpr std::size_t max_posted = 1000;
+constexpr std::size_t max_logged = 1000;
+
+std::uint64_t micros_since(TimePoint start, TimePoint now) {
+  return now <= start ? 0 : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - start).count());
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+// The request's headers as a JSON object, the bot token left out of Authorization (said to be
+// valid or not) so that a test can search the record for the token: any hit is a leak.
+std::string headers_json(const Hub& hub, const HttpRequest& req) {
+  std::string out = "{";
+  for (const auto& [name, value] : req.headers) {
+    if (out.size() > 1) out.push_back(',');
+    json::str(out, name);
+    out.push_back(':');
+    if (iequals(name, "authorization")) json::str(out, value == "Bot " + hub.options().token ? "Bot <the bot token>" : "<not the bot token>");
+    else json::str(out, value);
+  }
+  out.push_back('}');
+  return out;
+}
 
 double unix_seconds_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -64,9 +95,13 @@ HttpResponse gateway_bot(Hub& hub, TimePoint now) {
   return json_response(200, std::move(body));
 }
 
-HttpResponse create_message(Hub& hub, std::uint64_t channel_id, const std::string& request_body) {
+// A channel message (webhook_id 0, with the bot token) or a webhook execution; `wait`: the
+// webhook answers with the message (200) rather than 204, as with ?wait=true on Discord.
+HttpResponse create_message(Hub& hub, std::uint64_t channel_id, const HttpRequest& req, TimePoint now,
+                            std::uint64_t webhook_id = 0, bool wait = true) {
+  const std::string& request_body = req.body;
   const Population& pop = hub.population();
-  if (!pop.guild_of_channel(channel_id)) return discord_error(404, "Unknown Channel", 10003);
+  if (webhook_id == 0 && !pop.guild_of_channel(channel_id)) return discord_error(404, "Unknown Channel", 10003);
   static simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(request_body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
@@ -87,7 +122,8 @@ HttpResponse create_message(Hub& hub, std::uint64_t channel_id, const std::strin
 
   const std::uint64_t id = hub.next_message_id();
   RestState& rest = hub.rest();
-  rest.posted.push_back(RestState::Posted{id, channel_id, request_body});
+  rest.posted.push_back(RestState::Posted{id, channel_id, webhook_id, request_body, headers_json(hub, req),
+                                          micros_since(hub.start(), now)});
   if (rest.posted.size() > max_posted) rest.posted.pop_front();
   ++hub.counters().messages_posted;
 
@@ -106,8 +142,13 @@ HttpResponse create_message(Hub& hub, std::uint64_t channel_id, const std::strin
   body.append(",\"edited_timestamp\":null,\"flags\":0,\"components\":");
   body.append(has_components ? simdjson::minify(components) : std::string("[]"));
   body.push_back('}');
-  HttpResponse r = json_response(200, std::move(body));
-  add_rate_limit_headers(r, 4, 5.0, "");
+  HttpResponse r = wait ? json_response(200, std::move(body)) : json_response(204, {});
+  if (rest.exhausted > 0) {  // the bucket's last request: a client must wait for its reset
+    --rest.exhausted;
+    add_rate_limit_headers(r, 0, rest.exhausted_reset_s, "");
+  } else {
+    add_rate_limit_headers(r, 4, 5.0, "");
+  }
   return r;
 }
 
@@ -118,10 +159,24 @@ std::optional<std::uint64_t> parse_snowflake(std::string_view text) {
   return v;
 }
 
-}  // namespace
+// POST /webhooks/{id}/{token}: no bot token; the webhook's own token is in the path.
+HttpResponse execute_webhook(Hub& hub, std::string_view rest_of_path, const HttpRequest& req, TimePoint now) {
+  const auto slash = rest_of_path.find('/');
+  if (slash == std::string_view::npos) return discord_error(404, "404: Not Found", 0);
+  const auto id = parse_snowflake(rest_of_path.substr(0, slash));
+  const std::string_view token = rest_of_path.substr(slash + 1);
+  if (!id || token.empty() || token.find('/') != std::string_view::npos) return discord_error(404, "404: Not Found", 0);
+  if (req.method != "POST") return discord_error(405, "405: Method Not Allowed", 0);
+  RestState& rest = hub.rest();
+  const auto it = rest.webhooks.find(*id);
+  if (it == rest.webhooks.end()) return discord_error(404, "Unknown Webhook", 10015);
+  if (it->second.token != token) return discord_error(401, "Invalid Webhook Token", 50027);
+  if (rest.forced_429 > 0) return rate_limited(hub);
+  const auto wait = query_param(req.target, "wait");
+  return create_message(hub, it->second.channel_id, req, now, *id, wait && *wait == "true");
+}
 
-HttpResponse handle_rest(Hub& hub, const HttpRequest& req, TimePoint now) {
-  ++hub.counters().rest_requests;
+HttpResponse route(Hub& hub, const HttpRequest& req, TimePoint now) {
   std::string_view path = path_of(req.target);
   if (path.substr(0, api_prefix.size()) != api_prefix) return discord_error(404, "404: Not Found", 0);
   path.remove_prefix(api_prefix.size());
@@ -134,6 +189,8 @@ HttpResponse handle_rest(Hub& hub, const HttpRequest& req, TimePoint now) {
     body.push_back('}');
     return json_response(200, std::move(body));
   }
+  constexpr std::string_view webhooks = "/webhooks/";
+  if (path.substr(0, webhooks.size()) == webhooks) return execute_webhook(hub, path.substr(webhooks.size()), req, now);
   if (req.authorization != "Bot " + hub.options().token) return discord_error(401, "401: Unauthorized", 0);
   RestState& rest = hub.rest();
 
@@ -153,9 +210,30 @@ HttpResponse handle_rest(Hub& hub, const HttpRequest& req, TimePoint now) {
     if (!channel_id) return discord_error(404, "404: Not Found", 0);
     if (req.method != "POST") return discord_error(405, "405: Method Not Allowed", 0);
     if (rest.forced_429 > 0) return rate_limited(hub);
-    return create_message(hub, *channel_id, req.body);
+    return create_message(hub, *channel_id, req, now);
   }
   return discord_error(404, "404: Not Found", 0);
+}
+
+// The path as the log may show it: a webhook's token is a credential.
+std::string loggable_path(std::string_view target) {
+  std::string path(path_of(target));
+  const auto at = path.find("/webhooks/");
+  if (at == std::string::npos) return path;
+  const auto slash = path.find('/', at + 10);
+  if (slash != std::string::npos) path.replace(slash + 1, std::string::npos, "<token>");
+  return path;
+}
+
+}  // namespace
+
+HttpResponse handle_rest(Hub& hub, const HttpRequest& req, TimePoint now) {
+  ++hub.counters().rest_requests;
+  HttpResponse r = route(hub, req, now);
+  RestState& rest = hub.rest();
+  rest.log.push_back(RestState::Logged{req.method, loggable_path(req.target), r.status, micros_since(hub.start(), now)});
+  if (rest.log.size() > max_logged) rest.log.pop_front();
+  return r;
 }
 
 }  // namespace fakecord

@@ -139,6 +139,7 @@ awaitable<std::optional<ParsedRequest>> read_request(Transport& t, std::string& 
   out.request.target = std::string(msg.target());
   out.request.authorization = std::string(msg[http::field::authorization]);
   out.request.body = msg.body();
+  for (const auto& field : msg) out.request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   out.keep_alive = msg.keep_alive();
   out.websocket_key = std::string(msg[http::field::sec_websocket_key]);
   out.websocket_upgrade = msg.method() == http::verb::get && has_token(msg[http::field::connection], "upgrade") &&

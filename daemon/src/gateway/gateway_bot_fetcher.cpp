@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "gateway/gateway_bot_client.hpp"
+#include "http/http_client.hpp"
 #include "version.hpp"
 
 namespace megane::daemon {
@@ -47,13 +47,13 @@ void GatewayBotFetcher::attempt() {
     if (auto done = std::exchange(done_, nullptr)) done(FetchFailure{false, "api_url is not a valid URL"});
     return;
   }
-  HttpGet get;
+  HttpRequest get;
   get.url = *url;
   get.authorization = "Bot " + token_.reveal();
   get.user_agent = user_agent();
   get.ca_file = config_.ca_file;
   get.timeout = request_timeout;
-  async_http_get(io_, std::move(get), [this, id](HttpAnswer answer) {
+  async_http_request(io_, std::move(get), [this, id](HttpAnswer answer) {
     if (id != attempt_id_ || !done_) return;
     const std::string where = config_.api_url + "/gateway/bot";
     if (answer.status == 401) {

@@ -1,4 +1,4 @@
-// meganed's second Boost.Beast translation unit (the first is gateway/gateway_bot_client.cpp):
+// meganed's second Boost.Beast translation unit (the first is http/http_client.cpp):
 // a small HTTP/1.1 server for scrapes. GET and HEAD only, bodies refused, keep-alive honoured.
 #include "metrics/metrics_server.hpp"
 

@@ -97,6 +97,19 @@ std::string metrics_text(const MetricsInput& in) {
     x.family("megane_identify_waiting", Type::gauge, "Shards waiting for an identify permit.");
     x.sample({}, static_cast<double>(id.waiting));
   }
+  if (in.notifications) {
+    const NotificationFigures& n = *in.notifications;
+    x.family("megane_notification_messages", Type::counter, "Notification messages Discord accepted.");
+    x.sample({}, static_cast<double>(n.messages_sent));
+    x.family("megane_notification_events", Type::counter, "Events delivered in notification messages.");
+    x.sample({}, static_cast<double>(n.events_sent));
+    x.family("megane_notification_events_dropped", Type::counter, "Events lost to a full notification queue.");
+    x.sample({}, static_cast<double>(n.events_dropped));
+    x.family("megane_notification_messages_failed", Type::counter, "Notification messages given up on (logged).");
+    x.sample({}, static_cast<double>(n.messages_failed));
+    x.family("megane_notification_rate_limited", Type::counter, "429 answers to notification messages.");
+    x.sample({}, static_cast<double>(n.rate_limited));
+  }
   return x.finish();
 }
 

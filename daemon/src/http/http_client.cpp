@@ -1,6 +1,7 @@
-// The daemon's single Boost.Beast translation unit (~40-60 s to compile): a plain or TLS
-// HTTP/1.1 GET with a deadline over the whole exchange. Errors are values, not exceptions.
-#include "gateway/gateway_bot_client.hpp"
+// The daemon's Boost.Beast client translation unit (~40-60 s to compile): a plain or TLS
+// HTTP/1.1 GET or POST with a deadline over the whole exchange. Errors are values, not
+// exceptions.
+#include "http/http_client.hpp"
 
 #include <openssl/ssl.h>
 
@@ -34,18 +35,31 @@ std::string failed(std::string_view step, const boost::system::error_code& ec) {
   return fmt::format("{}: {}", step, ec.message());
 }
 
-http::request<http::empty_body> make_request(const HttpGet& get) {
-  http::request<http::empty_body> req{http::verb::get, get.url.path.empty() ? "/" : get.url.path, 11};
+http::request<http::string_body> make_request(const HttpRequest& get) {
+  const http::verb verb = get.method == "POST" ? http::verb::post : http::verb::get;
+  http::request<http::string_body> req{verb, get.url.path.empty() ? "/" : get.url.path, 11};
   req.set(http::field::host, get.url.host_header());
   req.set(http::field::user_agent, get.user_agent);
   req.set(http::field::accept, "application/json");
   if (!get.authorization.empty()) req.set(http::field::authorization, get.authorization);
+  if (!get.body.empty() || verb == http::verb::post) {
+    if (!get.content_type.empty()) req.set(http::field::content_type, get.content_type);
+    req.body() = get.body;
+    req.prepare_payload();
+  }
   return req;
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
 }
 
 // Request out, response in, on an already connected (and for TLS, handshaken) stream.
 template <class Stream>
-asio::awaitable<HttpAnswer> exchange(Stream& stream, const HttpGet& get) {
+asio::awaitable<HttpAnswer> exchange(Stream& stream, const HttpRequest& get) {
   HttpAnswer answer;
   auto req = make_request(get);
   auto [wec, wn] = co_await http::async_write(stream, req, tuple);
@@ -64,11 +78,12 @@ asio::awaitable<HttpAnswer> exchange(Stream& stream, const HttpGet& get) {
     co_return answer;
   }
   answer.status = static_cast<int>(parser.get().result_int());
+  for (const auto& field : parser.get()) answer.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
   answer.body = std::move(parser.get().body());
   co_return answer;
 }
 
-asio::awaitable<HttpAnswer> get_once(HttpGet get) {
+asio::awaitable<HttpAnswer> request_once(HttpRequest get) {
   auto ex = co_await asio::this_coro::executor;
   HttpAnswer answer;
 
@@ -137,14 +152,21 @@ asio::awaitable<HttpAnswer> get_once(HttpGet get) {
 
 }  // namespace
 
-void async_http_get(asio::io_context& io, HttpGet request, std::function<void(HttpAnswer)> done) {
-  asio::co_spawn(io, get_once(std::move(request)),
+std::string_view HttpAnswer::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (key == name) return value;
+  return {};
+}
+
+void async_http_request(asio::io_context& io, HttpRequest request, std::function<void(HttpAnswer)> done) {
+  asio::co_spawn(io, request_once(std::move(request)),
                  [done = std::move(done)](std::exception_ptr error, HttpAnswer answer) {
                    if (error) {
                      try {
                        std::rethrow_exception(error);
                      } catch (const std::exception& e) {
-                       answer = HttpAnswer{0, {}, fmt::format("internal error: {}", e.what())};
+                       answer = HttpAnswer{};
+                       answer.error = fmt::format("internal error: {}", e.what());
                      }
                    }
                    done(std::move(answer));
