@@ -115,6 +115,12 @@ TEST_CASE("metrics: /metrics carries every cluster and shard, /healthz fails onc
     CHECK(s.samples.count(key) == 1);
   }
   CHECK(s.samples["megane_cluster_up{cluster=\"0\"}"] == 1);
+  // Users per cluster from the SDK's cache, and their sum.
+  CHECK(s.types["megane_users"] == "gauge");
+  CHECK(s.samples["megane_cluster_users{cluster=\"0\"}"] > 0);
+  CHECK(s.samples["megane_cluster_users{cluster=\"1\"}"] > 0);
+  CHECK(s.samples["megane_users"] ==
+        s.samples["megane_cluster_users{cluster=\"0\"}"] + s.samples["megane_cluster_users{cluster=\"1\"}"]);
   CHECK(text.find(fakecord_token) == std::string::npos);
   const auto metrics = http_get(port, "/metrics");
   REQUIRE(metrics);
