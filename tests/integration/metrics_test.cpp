@@ -98,7 +98,9 @@ TEST_CASE("metrics: /metrics carries every cluster and shard, /healthz fails onc
                               std::to_string(shard) + "\"}";
       if (s.samples.count(key) && s.samples[key] == 1) ++up;
     }
-    return up == 4;
+    // Users come from the caches, filled by the GUILD_CREATEs that follow READY.
+    return up == 4 && s.samples["megane_cluster_users{cluster=\"0\"}"] > 0 &&
+           s.samples["megane_cluster_users{cluster=\"1\"}"] > 0;
   }, 30s);
   INFO(text);
   CHECK(all_up);

@@ -227,7 +227,7 @@ TEST_CASE("stats: gateway clusters report every shard, guilds and events per sec
     c0 = cluster_figures(json, 0);
     c1 = cluster_figures(json, 1);
     return c0 && c1 && c0->shards_ready == 2 && c1->shards_ready == 2 && c0->events_per_second > 0 &&
-           c1->events_per_second > 0;
+           c1->events_per_second > 0 && c0->users.value_or(0) > 0 && c1->users.value_or(0) > 0;
   }, 30s);
   INFO(stats_text(d.socket()));
   CHECK(flowing);

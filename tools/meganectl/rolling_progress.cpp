@@ -26,24 +26,22 @@ std::string format_rolling_event(const proto::Event& event) {
   simdjson::dom::parser parser;
   simdjson::dom::element e;
   if (parser.parse(event.json).get(e) != simdjson::SUCCESS) return {};
-  switch (event.kind) {
-    case proto::EventKind::rolling_restart_started:
-      return fmt::format("rolling restart of {:.0f} clusters, one at a time\n", number(e, "total"));
-    case proto::EventKind::rolling_restart_step: {
-      std::string_view phase;
-      if (e["phase"].get_string().get(phase) != simdjson::SUCCESS) return {};
-      if (phase == "restarting") {
-        return fmt::format("[{:.0f}/{:.0f}] cluster {:.0f}: restarting... ", number(e, "index"), number(e, "total"),
-                           number(e, "cluster"));
-      }
-      return fmt::format("ready ({:.1f} s, pid {:.0f})\n", number(e, "seconds"), number(e, "pid"));
-    }
-    case proto::EventKind::rolling_restart_failed:
-      return "failed\n";
-    case proto::EventKind::rolling_restart_finished:
-    default:
-      return {};
+  // Only the kinds `restart --all` subscribes to print something; others (a newer daemon's) nothing.
+  using K = proto::EventKind;
+  if (event.kind == K::rolling_restart_started) {
+    return fmt::format("rolling restart of {:.0f} clusters, one at a time\n", number(e, "total"));
   }
+  if (event.kind == K::rolling_restart_step) {
+    std::string_view phase;
+    if (e["phase"].get_string().get(phase) != simdjson::SUCCESS) return {};
+    if (phase == "restarting") {
+      return fmt::format("[{:.0f}/{:.0f}] cluster {:.0f}: restarting... ", number(e, "index"), number(e, "total"),
+                         number(e, "cluster"));
+    }
+    return fmt::format("ready ({:.1f} s, pid {:.0f})\n", number(e, "seconds"), number(e, "pid"));
+  }
+  if (event.kind == K::rolling_restart_failed) return "failed\n";
+  return {};  // rolling_restart_finished: the final answer says it
 }
 
 }  // namespace megane::ctl
