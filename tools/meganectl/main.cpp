@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
   auto* all_opt = restart->add_flag("--all", all, "rolling restart: every cluster in id order, each back to ready first");
   auto* rolling_opt = restart->add_flag("--rolling", rolling, "the same as --all");
   auto* restart_json_opt = restart->add_flag("--json", restart_json, "with --all: one JSON line per progress event, then the result");
-  rolling_opt->excludes(id_opt)->excludes(no_wait_opt);
   auto* no_wait_opt = restart->add_flag("--no-wait", no_wait, "return once the restart began, not when ready");
+  rolling_opt->excludes(id_opt)->excludes(no_wait_opt);
   auto* restart_service_opt = restart->add_option("--service", restart_service, "restart this service");
   id_opt->excludes(all_opt);
   no_wait_opt->excludes(all_opt);
