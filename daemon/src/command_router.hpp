@@ -40,6 +40,8 @@ class CommandRouter {
   void on_result(Connection& target, const proto::FrameView& frame);
 
   std::size_t pending() const noexcept { return waiting_.size(); }
+  // Reload: the deadline of commands that do not carry their own, from now on.
+  void set_default_timeout(std::chrono::milliseconds timeout) noexcept { default_timeout_ = timeout; }
   // The child's current process's connection, or nullptr (not connected, or a stale one).
   Connection* connection_of(const Child& child);
 

@@ -166,3 +166,14 @@ LoadResult parse_config(std::string_view text, const fs::path& file) {
 }
 
 }  // namespace megane::daemon
+
+namespace megane::daemon {
+
+bool GatewayConfig::same_settings(const GatewayConfig& o) const {
+  return token_file == o.token_file && token_env == o.token_env && gateway_url == o.gateway_url &&
+         api_url == o.api_url && intents == o.intents && large_threshold == o.large_threshold &&
+         presence_json == o.presence_json && max_concurrency == o.max_concurrency &&
+         identify_window == o.identify_window && identify_reserve == o.identify_reserve && ca_file == o.ca_file;
+}
+
+}  // namespace megane::daemon

@@ -22,6 +22,8 @@ struct ProgramConfig {
   std::vector<std::string> args;             // argv[1..]
   std::map<std::string, std::string> env;    // extra environment
   std::filesystem::path working_directory;   // absolute; default: the config file's directory
+
+  bool operator==(const ProgramConfig&) const = default;  // reload compares old and new
 };
 
 struct BotConfig : ProgramConfig {};
@@ -30,6 +32,8 @@ struct BotConfig : ProgramConfig {};
 struct ServiceConfig : ProgramConfig {
   std::string name;                  // unique, [A-Za-z0-9_.-]{1,64}
   Millis ready_timeout{60'000};      // spawn -> send_ready(), else it is restarted
+
+  bool operator==(const ServiceConfig&) const = default;
 };
 
 // How the total shard count is chosen: a number, or from Discord's recommendation
@@ -58,6 +62,8 @@ struct SupervisionConfig {
   std::uint32_t crash_limit = 5;     // ... this many in the window = quarantine
   Millis quarantine_for{600'000};    // 0 = until an operator restarts it
   int fatal_exit_code = 78;          // a child exiting with this is never restarted
+
+  bool operator==(const SupervisionConfig&) const = default;
 };
 
 struct IpcConfig {
@@ -78,6 +84,8 @@ struct StoreConfig {
   FsyncMode fsync = FsyncMode::everysec;       // when an acknowledged write is on disk
   std::uint64_t rewrite_min_bytes = 64u << 20; // compact the log past this size ...
   std::uint32_t rewrite_growth_percent = 100;  // ... and past this growth since the last one
+
+  bool operator==(const StoreConfig&) const = default;
 };
 
 // [gateway]: how the bot reaches Discord and how meganed rations identifies. Present only
@@ -97,6 +105,12 @@ struct GatewayConfig {
   Millis identify_window{5'000};                 // one IDENTIFY per bucket per window
   std::optional<std::uint32_t> identify_reserve; // nullopt = default_identify_reserve()
   std::filesystem::path ca_file;                 // absolute; empty = the system's CA store
+  // A connected shard that hears nothing (no dispatch, no heartbeat ACK) this long is closed
+  // and RESUMEd on its own, by the SDK (MEGANE_SHARD_SILENCE_MS). 0 = off.
+  Millis shard_silence_timeout{60'000};
+
+  // Where token_file was written is not a setting: reload compares without it.
+  bool same_settings(const GatewayConfig& other) const;
 };
 
 // [stats]: every `interval` meganed reads each child's CPU and memory from /proc and asks
@@ -125,6 +139,8 @@ struct NotificationsConfig {
   Millis shard_down_after{60'000};     // shard_down once a shard is down this long
   std::optional<std::uint32_t> identify_remaining_below;  // nullopt: twice the identify reserve
   std::uint32_t queue_limit = 50;      // messages waiting to be sent; the oldest go first
+
+  bool operator==(const NotificationsConfig&) const = default;  // reload compares sections
 };
 
 enum class LogLevel { trace, debug, info, warn, error };

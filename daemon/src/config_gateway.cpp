@@ -19,9 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 11> gateway_keys{
+constexpr std::array<std::string_view, 12> gateway_keys{
     "token_file",      "token_env", "gateway_url",     "api_url",         "intents",          "large_threshold",
-    "presence",        "max_concurrency", "identify_window", "identify_reserve", "ca_file"};
+    "presence",        "max_concurrency", "identify_window", "identify_reserve", "ca_file", "shard_silence_timeout"};
 
 constexpr std::array<std::string_view, 2> presence_keys{"status", "activity"};
 constexpr std::array<std::string_view, 2> activity_keys{"name", "type"};
@@ -227,6 +227,17 @@ void read_gateway_section(TreeChecker& check, const Node& root, Config& config) 
     if (auto d = check.duration(*v, "gateway.identify_window", false)) out.identify_window = *d;
   }
   out.identify_reserve = bounded<std::uint32_t>(check, *table, "identify_reserve", 0, 1'000'000);
+  if (const Node* v = TreeChecker::get(*table, "shard_silence_timeout")) {
+    // 0 turns the check off; anything else below a second would recycle healthy quiet shards.
+    if (auto d = check.duration(*v, "gateway.shard_silence_timeout", true)) {
+      if (d->count() != 0 && *d < std::chrono::seconds(1)) {
+        check.error(v->pos, "gateway.shard_silence_timeout",
+                    fmt::format("expected 0 (off) or at least 1s, got {}ms", d->count()));
+      } else {
+        out.shard_silence_timeout = *d;
+      }
+    }
+  }
   if (const Node* v = TreeChecker::get(*table, "ca_file")) {
     if (auto path = check.resolved_path(*v, "gateway.ca_file")) {
       struct stat st {};

@@ -12,6 +12,7 @@
 #include "child_process.hpp"
 #include "cpu_set.hpp"
 #include "json_writer.hpp"
+#include "log_level.hpp"
 #include "gateway/gateway_bot.hpp"
 #include "plan.hpp"
 #include "metrics/metrics_text.hpp"
@@ -41,6 +42,7 @@ Daemon::Daemon(asio::io_context& io, Config config, std::optional<BotToken> toke
       token_(std::move(token)),
       stop_signals_(io, SIGTERM, SIGINT),
       child_signal_(io, SIGCHLD),
+      reload_signal_(io, SIGHUP),
       ticker_(io),
       shutdown_deadline_(io),
       started_at_(std::chrono::steady_clock::now()) {}
@@ -133,8 +135,11 @@ int Daemon::prepare() {
   supervisor_->waiting_for_identify = [this](const Child& c) {
     return gateway_ && c.kind == ChildKind::cluster && gateway_->identify_busy(c.generation);
   };
+  rolling_ = std::make_unique<RollingRestart>(io_, *supervisor_, log_);
+  rolling_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
   supervisor_->on_process_exit = [this](const Child& c) {
     if (gateway_ && c.kind == ChildKind::cluster) gateway_->process_exited(c, c.generation);
+    rolling_->on_process_exit(c);
   };
   supervisor_->on_all_ready = [this] {
     systemd::status("all clusters ready");
@@ -179,7 +184,16 @@ int Daemon::start() {
   return 0;
 }
 
+void Daemon::wait_reload_signal() {
+  reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!shutting_down_ && supervisor_) reload("SIGHUP");
+    wait_reload_signal();
+  });
+}
+
 void Daemon::wait_signals() {
+  wait_reload_signal();
   stop_signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     begin_shutdown(fmt::format("signal {}", strsignal(sig)));
@@ -308,10 +322,13 @@ void Daemon::begin_shutdown(std::string_view why) {
     if (fetcher_) fetcher_->cancel();
     stop_signals_.cancel();
     child_signal_.cancel();
+    reload_signal_.cancel();
     io_.stop();
     return;
   }
   log_->info("stopping ({}): terminating {} clusters", why, supervisor_->children().size());
+  rolling_->abort(fmt::format("meganed is stopping ({})", why));
+  reload_signal_.cancel();
   stats_->stop();
   if (metrics_) metrics_->stop();
   systemd::stopping();
@@ -402,6 +419,14 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     case MessageType::restart_service:
       if (!control) break;
       handle_restart_service(conn, frame);
+      return;
+    case MessageType::rolling_restart:
+      if (!control) break;
+      handle_rolling_restart(conn, frame);
+      return;
+    case MessageType::reload:
+      if (!control) break;
+      handle_reload(conn, frame);
       return;
     case MessageType::shutdown:
       if (!control) break;
@@ -582,6 +607,86 @@ void Daemon::restart_child(Connection& conn, std::uint32_t request_id, MessageTy
     supervisor_->restart(child, nullptr);
     answer(true, {});
   }
+}
+
+void Daemon::handle_rolling_restart(Connection& conn, const proto::FrameView& frame) {
+  const std::uint32_t request_id = frame.header.request_id;
+  proto::RollingRestart req;
+  if (!proto::decode(frame.payload, req)) {
+    conn.reply_error(request_id, ErrorCode::malformed, "malformed rolling_restart");
+    return;
+  }
+  if (shutting_down_) {
+    conn.reply_error(request_id, ErrorCode::busy, "meganed is stopping");
+    return;
+  }
+  if (rolling_->running()) {
+    conn.reply_error(request_id, ErrorCode::busy,
+                     fmt::format("a rolling restart is already running: {}", rolling_->describe()));
+    return;
+  }
+  const auto timeout = req.cluster_timeout_ms == 0 ? std::chrono::milliseconds(120'000)
+                                                    : std::chrono::milliseconds(req.cluster_timeout_ms);
+  const std::string origin = fmt::format("uid {} (pid {})", conn.peer().uid, conn.peer().pid);
+  // The requester may go away (an ssh session drops): the run goes on, the answer is dropped.
+  rolling_->start(timeout, origin, [weak = conn.weak_from_this(), request_id](const RollingRestart::Outcome& out) {
+    auto c = weak.lock();
+    if (!c || !c->open()) return;
+    if (!out.ok) {
+      c->reply_error(request_id, out.code, out.message);
+      return;
+    }
+    c->reply(MessageType::rolling_restart, request_id,
+             {reinterpret_cast<const std::uint8_t*>(out.json.data()), out.json.size()});
+  });
+}
+
+void Daemon::handle_reload(Connection& conn, const proto::FrameView& frame) {
+  const std::uint32_t request_id = frame.header.request_id;
+  if (shutting_down_) {
+    conn.reply_error(request_id, ErrorCode::busy, "meganed is stopping");
+    return;
+  }
+  auto result = reload(fmt::format("requested by uid {} (pid {})", conn.peer().uid, conn.peer().pid));
+  if (const auto* error = std::get_if<ConfigError>(&result)) {
+    conn.reply_error(request_id, ErrorCode::invalid_config, error->to_string());
+    return;
+  }
+  const std::string json = std::get<ReloadReport>(result).json(config_.source);
+  conn.reply(MessageType::reload, request_id, {reinterpret_cast<const std::uint8_t*>(json.data()), json.size()});
+}
+
+std::variant<ReloadReport, ConfigError> Daemon::reload(std::string_view origin) {
+  auto loaded = load_config(config_.source);
+  if (auto* error = std::get_if<ConfigError>(&loaded)) {
+    log_->error("reload ({}): {}; still running the previous config", origin, error->to_string());
+    return std::move(*error);
+  }
+  ReloadReport report = merge_reloadable(config_, std::get<Config>(loaded));
+  apply_reloaded();
+  if (report.needs_restart.empty()) {
+    log_->info("reload ({}) of {}: {}", origin, config_.source.string(), report.summary());
+  } else {
+    log_->warn("reload ({}) of {}: {}", origin, config_.source.string(), report.summary());
+  }
+  events_.publish(proto::EventKind::config_reloaded, report.json(config_.source, "config_reloaded"));
+  return report;
+}
+
+void Daemon::apply_reloaded() {
+  // Supervision (timeouts, backoff, crash limits), [stats] and [metrics] unhealthy_after are
+  // read from config_ where they are used; these parts keep copies and are told.
+  spdlog::set_level(to_spdlog(config_.log_level));
+  stats_->reschedule();
+  router_->set_default_timeout(config_.ipc.request_timeout);
+  IpcServerOptions opts;
+  opts.allowed_uids = config_.ipc.allowed_uids;
+  opts.max_frame_bytes = config_.ipc.max_frame_bytes;
+  opts.handshake_timeout = config_.ipc.handshake_timeout;
+  opts.max_output_bytes = config_.ipc.max_output_bytes;
+  opts.max_connections_per_uid = config_.ipc.max_connections_per_uid;
+  server_->update_limits(opts);
+  apply_notifications(config_.notifications);
 }
 
 void Daemon::on_close(Connection& conn) {

@@ -21,6 +21,8 @@
 #include "metrics/metrics_server.hpp"
 #include "metrics/shard_health.hpp"
 #include "notify/notifier.hpp"
+#include "reload/reload_plan.hpp"
+#include "restarts/rolling_restart.hpp"
 #include "stats/stats_collector.hpp"
 #include "store_service.hpp"
 #include "supervisor.hpp"
@@ -44,6 +46,10 @@ class Daemon final : public ConnectionHandler {
   // start and for a config reload (which passes the new file's section).
   void apply_notifications(const std::optional<NotificationsConfig>& config);
 
+  // Re-reads the config file and applies what can change while running (`meganectl reload`,
+  // SIGHUP). A file that does not load changes nothing: the error comes back instead.
+  std::variant<ReloadReport, ConfigError> reload(std::string_view origin);
+
   void on_frame(Connection& conn, const proto::FrameView& frame) override;
   void on_close(Connection& conn) override;
 
@@ -55,6 +61,11 @@ class Daemon final : public ConnectionHandler {
   void handle_hello(Connection& conn, const proto::FrameView& frame);
   void handle_restart(Connection& conn, const proto::FrameView& frame);
   void handle_restart_service(Connection& conn, const proto::FrameView& frame);
+  void handle_rolling_restart(Connection& conn, const proto::FrameView& frame);
+  void handle_reload(Connection& conn, const proto::FrameView& frame);
+  // Tells every part that reads the config at run time that it changed.
+  void apply_reloaded();
+  void wait_reload_signal();
   void restart_child(Connection& conn, std::uint32_t request_id, proto::MessageType reply_type,
                      Child& child, bool wait_ready);
   void begin_shutdown(std::string_view why);
@@ -75,6 +86,7 @@ class Daemon final : public ConnectionHandler {
   std::unique_ptr<StatsCollector> stats_;
   std::unique_ptr<ShardHealth> health_;       // with [metrics]
   std::unique_ptr<MetricsServer> metrics_;    // with [metrics]
+  std::unique_ptr<RollingRestart> rolling_;
   // Declared in this order: the service refers to the token and the fetcher.
   std::optional<BotToken> token_;
   std::unique_ptr<GatewayBotFetcher> fetcher_;
@@ -83,6 +95,7 @@ class Daemon final : public ConnectionHandler {
   EventHub events_;
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set child_signal_;
+  boost::asio::signal_set reload_signal_;  // SIGHUP
   boost::asio::steady_timer ticker_;
   boost::asio::steady_timer shutdown_deadline_;
   std::chrono::steady_clock::time_point started_at_;

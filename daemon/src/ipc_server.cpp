@@ -142,6 +142,12 @@ bool IpcServer::allowed(uid_t uid) const {
   return std::find(list.begin(), list.end(), static_cast<std::uint32_t>(uid)) != list.end();
 }
 
+void IpcServer::update_limits(const IpcServerOptions& options) {
+  const auto socket = options_.socket;
+  options_ = options;
+  options_.socket = socket;
+}
+
 void IpcServer::for_each(const std::function<void(Connection&)>& fn) {
   for (auto it = connections_.begin(); it != connections_.end();) {
     // Connections remove themselves (forget) when they close; a dead weak_ptr here would be a

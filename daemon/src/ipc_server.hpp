@@ -37,6 +37,9 @@ class IpcServer {
   // Stops accepting, closes every connection and removes the socket file.
   void stop();
 
+  // Reload: allowlist and limits for connections accepted from now on (the socket stays).
+  void update_limits(const IpcServerOptions& options);
+
   void for_each(const std::function<void(Connection&)>& fn);
   void forget(const Connection& conn);
   std::size_t connection_count() const noexcept { return connections_.size(); }

@@ -13,22 +13,11 @@
 #include "config.hpp"
 #include "daemon.hpp"
 #include "gateway/token.hpp"
+#include "log_level.hpp"
 #include "systemd_notify.hpp"
 #include "version.hpp"
 
 namespace {
-
-spdlog::level::level_enum to_spdlog(megane::daemon::LogLevel level) {
-  using L = megane::daemon::LogLevel;
-  switch (level) {
-    case L::trace: return spdlog::level::trace;
-    case L::debug: return spdlog::level::debug;
-    case L::info: return spdlog::level::info;
-    case L::warn: return spdlog::level::warn;
-    case L::error: return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
 
 void setup_logging(const std::string& bot) {
   std::shared_ptr<spdlog::logger> logger;
@@ -91,7 +80,7 @@ int main(int argc, char** argv) {
     token.emplace(std::move(std::get<megane::daemon::BotToken>(read)));
   }
   setup_logging(config.name);
-  spdlog::set_level(to_spdlog(config.log_level));
+  spdlog::set_level(megane::daemon::to_spdlog(config.log_level));
 
   try {
     boost::asio::io_context io;

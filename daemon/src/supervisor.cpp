@@ -161,6 +161,10 @@ void Supervisor::spawn(Child& c) {
   if (c.kind == ChildKind::cluster) {
     vars["MEGANE_ROLE"] = "cluster";
     vars["MEGANE_CLUSTER_ID"] = std::to_string(c.plan.id);
+    // Read at spawn, so a reloaded value reaches each cluster's next process.
+    if (config_.gateway) {
+      vars["MEGANE_SHARD_SILENCE_MS"] = std::to_string(config_.gateway->shard_silence_timeout.count());
+    }
   } else {
     vars["MEGANE_ROLE"] = "service";
     vars["MEGANE_SERVICE"] = c.service->name;

@@ -82,4 +82,16 @@ bool decode(ByteView in, RestartCluster& out) noexcept {
   return r.done();
 }
 
+Bytes encode(const RollingRestart& m) {
+  Writer w;
+  w.u32(m.cluster_timeout_ms);
+  return w.take();
+}
+
+bool decode(ByteView in, RollingRestart& out) noexcept {
+  Reader r(in);
+  out.cluster_timeout_ms = r.u32();
+  return r.done();
+}
+
 }  // namespace megane::proto

@@ -16,6 +16,8 @@ std::string_view to_string(MessageType type) noexcept {
     case MessageType::stop_cluster: return "stop_cluster";
     case MessageType::shutdown: return "shutdown";
     case MessageType::restart_service: return "restart_service";
+    case MessageType::rolling_restart: return "rolling_restart";
+    case MessageType::reload: return "reload";
     case MessageType::store_get: return "store_get";
     case MessageType::store_set: return "store_set";
     case MessageType::store_delete: return "store_delete";
@@ -67,6 +69,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::rejected: return "rejected by the target";
     case ErrorCode::persistence: return "persistence failure";
     case ErrorCode::limit: return "limit reached";
+    case ErrorCode::invalid_config: return "invalid config";
   }
   return "unknown error";
 }
@@ -86,6 +89,11 @@ std::string_view to_string(EventKind kind) noexcept {
     case EventKind::service_failed: return "service_failed";
     case EventKind::stats_updated: return "stats_updated";
     case EventKind::shard: return "shard";
+    case EventKind::rolling_restart_started: return "rolling_restart_started";
+    case EventKind::rolling_restart_step: return "rolling_restart_step";
+    case EventKind::rolling_restart_finished: return "rolling_restart_finished";
+    case EventKind::rolling_restart_failed: return "rolling_restart_failed";
+    case EventKind::config_reloaded: return "config_reloaded";
   }
   return "unknown";
 }

@@ -24,6 +24,7 @@ Bytes encode(const WorkerStats& m) {
     w.u32(s.shard_id).u8(static_cast<std::uint8_t>(s.state)).u32(s.latency_ms).u32(s.guilds).u64(s.events);
   }
   w.str(m.custom_json);
+  w.u8(m.users ? 1 : 0).u64(m.users.value_or(0));
   return w.take();
 }
 
@@ -45,6 +46,9 @@ bool decode(ByteView in, WorkerStats& out) noexcept {
     out.shards.push_back(s);
   }
   out.custom_json = r.str();
+  const bool has_users = r.flag();
+  const std::uint64_t users = r.u64();
+  out.users = has_users ? std::optional<std::uint64_t>(users) : std::nullopt;
   return r.done();
 }
 

@@ -19,6 +19,7 @@ ClusterWorker::ClusterWorker(ClusterContext context)
       gateway_(std::make_unique<Gateway>(std::make_unique<Gateway::Impl>(
           io().get_executor(), worker_context().logger, worker_context().request_stop))),
       cache_(std::make_unique<Cache>()) {
+  gateway_->impl().settings.silence_timeout = context.shard_silence_timeout;
   gateway_->impl().before_handlers = [this](const Dispatch& d) {
     cache_->apply(d);
     if (member_requests_) member_requests_->on_dispatch(d);
@@ -67,6 +68,7 @@ boost::asio::awaitable<void> ClusterWorker::connect_gateway() {
 
 void ClusterWorker::collect_sdk_stats(proto::WorkerStats& out) const {
   if (!gateway_->started()) return;
+  out.users = cache_->counts().users;  // deduplicated: one user in several guilds counts once
   for (const ShardReport& r : gateway_->shards()) {
     out.shards.push_back(proto::ShardStats{r.status.shard_id, r.status.state, r.status.latency_ms, r.status.guilds,
                                            r.dispatches});

@@ -85,7 +85,8 @@ CommandStatus status_of(proto::ErrorCode code) noexcept {
     case proto::ErrorCode::busy:
     case proto::ErrorCode::internal:
     case proto::ErrorCode::persistence:
-    case proto::ErrorCode::limit: return CommandStatus::failed;
+    case proto::ErrorCode::limit:
+    case proto::ErrorCode::invalid_config: return CommandStatus::failed;
   }
   return CommandStatus::failed;
 }

@@ -87,13 +87,18 @@ EnvironmentResult parse_environment(const EnvironmentVariables& vars) {
     if (auto* e = std::get_if<EnvironmentError>(&ms)) return std::move(*e);
     out.stop_timeout = std::chrono::milliseconds{std::get<std::uint32_t>(ms)};
   }
+  if (find(vars, env::shard_silence_ms) != nullptr) {
+    auto ms = required_number<std::uint32_t>(vars, env::shard_silence_ms);
+    if (auto* e = std::get_if<EnvironmentError>(&ms)) return std::move(*e);
+    out.shard_silence_timeout = std::chrono::milliseconds{std::get<std::uint32_t>(ms)};
+  }
   return out;
 }
 
 EnvironmentResult read_environment() {
   EnvironmentVariables vars;
   for (const char* name : {env::socket, env::role, env::cluster_id, env::generation, env::bot,
-                           env::service, env::stop_timeout_ms}) {
+                           env::service, env::stop_timeout_ms, env::shard_silence_ms}) {
     if (const char* value = std::getenv(name)) vars.emplace(name, value);
   }
   return parse_environment(vars);

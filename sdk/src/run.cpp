@@ -87,7 +87,6 @@ class Runtime {
   void on_launch_done(const std::exception_ptr& e);
   void stop(int exit_code, std::string_view why, bool call_shutdown = true);
   asio::awaitable<void> stop_sequence(bool call_shutdown);
-  asio::awaitable<void> guarded_shutdown();
   asio::awaitable<void> guarded(asio::awaitable<void> step, std::string_view what);
   void finish(int exit_code);
 
@@ -237,25 +236,35 @@ asio::awaitable<void> Runtime::stop_sequence(bool call_shutdown) {
   if (launch_running_) launch_cancel_.emit(asio::cancellation_type::terminal);
   if (inbox_) inbox_->cancel_all();
   if (!worker_ || !call_shutdown) co_return;
+  // Two deadlines inside meganed's: the bot's shutdown() may not eat the time the SDK needs to
+  // close the gateway so the next process RESUMEs from the final seq.
+  const auto total = env_.stop_timeout;
+  const auto reserve = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(2'000), total / 4);
+  auto bot_limit = total - reserve;
+  if (const auto wanted = worker_->shutdown_timeout(); wanted.count() > 0) bot_limit = std::min(bot_limit, wanted);
+  const auto until = asio::steady_timer::clock_type::now() + total;
   asio::steady_timer deadline(io_);
-  deadline.expires_after(env_.stop_timeout);
-  const auto outcome =
-      co_await (guarded_shutdown() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (outcome.index() == 1) {
-    logger_->warn("shutdown() did not finish within {} ms: exiting anyway",
-                  env_.stop_timeout.count());
-  } else {
+  deadline.expires_after(bot_limit);
+  const auto outcome = co_await (guarded(worker_->shutdown(), "shutdown()") ||
+                                 deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+  const bool bot_done = outcome.index() == 0;
+  if (!bot_done) {
+    logger_->warn("shutdown() did not finish within {} ms: cancelled; closing the SDK's connections",
+                  bot_limit.count());
+  }
+  deadline.expires_at(until);
+  const auto closed = co_await (guarded(worker_->close_sdk_connections(), "closing the gateway") ||
+                                deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (closed.index() == 1) {
+    logger_->warn("closing the SDK's connections did not finish within {} ms of the stop: exiting anyway",
+                  total.count());
+  } else if (bot_done) {
     logger_->info("shutdown complete");
   }
 }
 
-// shutdown() never throws into the `||` above: a throwing operand would make the race wait for
-// the deadline instead of finishing.
-asio::awaitable<void> Runtime::guarded_shutdown() {
-  co_await guarded(worker_->shutdown(), "shutdown()");
-  co_await guarded(worker_->close_sdk_connections(), "closing the gateway");
-}
-
+// Never throws into the `||` races above: a throwing operand would make a race wait for its
+// deadline instead of finishing.
 asio::awaitable<void> Runtime::guarded(asio::awaitable<void> step, std::string_view what) {
   try {
     co_await std::move(step);
@@ -320,6 +329,7 @@ ClusterContext cluster_context(WorkerContext base, const proto::HelloOk& ok, con
   static_cast<WorkerContext&>(c) = std::move(base);
   c.cluster_id = env.cluster_id;
   c.shards = ShardRange{ok.first_shard, ok.shard_count, ok.total_shards};
+  c.shard_silence_timeout = env.shard_silence_timeout;
   return c;
 }
 

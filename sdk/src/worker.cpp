@@ -64,6 +64,7 @@ Worker::~Worker() = default;
 
 boost::asio::awaitable<void> Worker::shutdown() { co_return; }
 boost::asio::awaitable<void> Worker::close_sdk_connections() { co_return; }
+std::chrono::milliseconds Worker::shutdown_timeout() const { return std::chrono::milliseconds{0}; }
 
 std::string Worker::get_stats() { return {}; }
 void Worker::collect_sdk_stats(proto::WorkerStats&) const {}

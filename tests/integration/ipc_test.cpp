@@ -100,7 +100,7 @@ TEST_CASE("a hello from another protocol version gets a clear error", "[integrat
   auto r = c.request(proto::MessageType::hello, proto::encode(h));
   REQUIRE(r);
   CHECK(r->error_code() == proto::ErrorCode::version_mismatch);
-  CHECK(r->error_message().find("speaks protocol version 1, the client speaks 99") != std::string::npos);
+  CHECK(r->error_message().find("speaks protocol version 2, the client speaks 99") != std::string::npos);
   CHECK_FALSE(c.read(2s));
   CHECK(c.closed());
 }

@@ -98,7 +98,9 @@ TEST_CASE("metrics: /metrics carries every cluster and shard, /healthz fails onc
                               std::to_string(shard) + "\"}";
       if (s.samples.count(key) && s.samples[key] == 1) ++up;
     }
-    return up == 4;
+    // Users come from the caches, filled by the GUILD_CREATEs that follow READY.
+    return up == 4 && s.samples["megane_cluster_users{cluster=\"0\"}"] > 0 &&
+           s.samples["megane_cluster_users{cluster=\"1\"}"] > 0;
   }, 30s);
   INFO(text);
   CHECK(all_up);
@@ -115,6 +117,12 @@ TEST_CASE("metrics: /metrics carries every cluster and shard, /healthz fails onc
     CHECK(s.samples.count(key) == 1);
   }
   CHECK(s.samples["megane_cluster_up{cluster=\"0\"}"] == 1);
+  // Users per cluster from the SDK's cache, and their sum.
+  CHECK(s.types["megane_users"] == "gauge");
+  CHECK(s.samples["megane_cluster_users{cluster=\"0\"}"] > 0);
+  CHECK(s.samples["megane_cluster_users{cluster=\"1\"}"] > 0);
+  CHECK(s.samples["megane_users"] ==
+        s.samples["megane_cluster_users{cluster=\"0\"}"] + s.samples["megane_cluster_users{cluster=\"1\"}"]);
   CHECK(text.find(fakecord_token) == std::string::npos);
   const auto metrics = http_get(port, "/metrics");
   REQUIRE(metrics);

@@ -50,6 +50,8 @@ struct ClusterFigures {
   bool reported = false;
   std::string custom;  // minified, "" when null
   std::uint64_t guilds = 0;
+  std::optional<std::uint64_t> users;  // null without a gateway
+  std::uint64_t total_users = 0;       // the collection's totals.users
   double events_per_second = 0;
   std::size_t shards = 0, shards_ready = 0;
 };
@@ -70,6 +72,9 @@ std::optional<ClusterFigures> cluster_figures(const std::string& json, std::uint
     f.reported = c["reported"].get_bool().value();
     if (!c["custom"].is_null()) f.custom = simdjson::minify(c["custom"].value());
     f.guilds = std::uint64_t(c["guilds"]);
+    std::uint64_t users = 0;
+    if (c["users"].get(users) == simdjson::SUCCESS) f.users = users;
+    f.total_users = std::uint64_t(root["totals"]["users"]);
     f.events_per_second = double(c["events_per_second"]);
     for (simdjson::dom::element s : c["shards"].get_array()) {
       ++f.shards;
@@ -222,7 +227,7 @@ TEST_CASE("stats: gateway clusters report every shard, guilds and events per sec
     c0 = cluster_figures(json, 0);
     c1 = cluster_figures(json, 1);
     return c0 && c1 && c0->shards_ready == 2 && c1->shards_ready == 2 && c0->events_per_second > 0 &&
-           c1->events_per_second > 0;
+           c1->events_per_second > 0 && c0->users.value_or(0) > 0 && c1->users.value_or(0) > 0;
   }, 30s);
   INFO(stats_text(d.socket()));
   CHECK(flowing);
@@ -231,5 +236,17 @@ TEST_CASE("stats: gateway clusters report every shard, guilds and events per sec
   CHECK(c0->shards == 2);
   CHECK(c1->shards == 2);
   CHECK(c0->guilds + c1->guilds == 40);  // fakecord's default population
+  // Users from each cluster's cache, deduplicated within the cluster; the totals add them up.
+  REQUIRE(c0->users);
+  REQUIRE(c1->users);
+  CHECK(*c0->users > 0);
+  CHECK(*c1->users > 0);
+  CHECK(c0->total_users == *c0->users + *c1->users);
+  // 40 guilds x 5 member slots, the bot in every guild: fewer distinct users than slots.
+  CHECK(*c0->users + *c1->users < 40 * 5);
+  const auto table = run_meganectl(dir, {"--socket", d.socket().string(), "stats"});
+  INFO(table.output);
+  CHECK(table.output.find("USERS") != std::string::npos);
+  CHECK(table.output.find("users (deduplicated per cluster)") != std::string::npos);
   CHECK(stats_text(d.socket()).find(fakecord_token) == std::string::npos);
 }

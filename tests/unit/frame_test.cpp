@@ -20,8 +20,8 @@ Bytes hex(std::initializer_list<int> v) {
 
 }  // namespace
 
-TEST_CASE("proto: protocol constants are frozen for version 1", "[proto]") {
-  CHECK(protocol_version == 1);
+TEST_CASE("proto: protocol constants are frozen for version 2", "[proto]") {
+  CHECK(protocol_version == 2);
   CHECK(frame_header_size == 16);
   CHECK(static_cast<int>(MessageType::hello) == 1);
   CHECK(static_cast<int>(MessageType::hello_ok) == 2);
@@ -51,7 +51,7 @@ TEST_CASE("proto: hello golden bytes keep the frozen prefix", "[proto]") {
   h.client = "x";
   h.cluster_id = 3;
   h.generation = 0x0102030405060708ULL;
-  CHECK(encode(h) == hex({0x01, 0x00,                    // version
+  CHECK(encode(h) == hex({0x02, 0x00,                    // version
                           0x01,                          // role cluster
                           0x01, 0x00, 0x00, 0x00, 'x',   // client
                           0x03, 0x00, 0x00, 0x00,        // cluster id

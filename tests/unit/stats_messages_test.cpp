@@ -51,12 +51,14 @@ TEST_CASE("WorkerStats: golden bytes, round trip, hostile count and bad state", 
   proto::WorkerStats m;
   m.shards.push_back({3, proto::ShardState::ready, 41, 120, 0x1122});
   m.custom_json = "{}";
+  m.users = 0x0304;
   const Bytes encoded = proto::encode(m);
   CHECK(encoded == bytes({1, 0, 0, 0,                     // one shard
                           3, 0, 0, 0, 3, 41, 0, 0, 0,     // id 3, ready, 41 ms
                           120, 0, 0, 0,                   // guilds
                           0x22, 0x11, 0, 0, 0, 0, 0, 0,   // events
-                          2, 0, 0, 0, '{', '}'}));
+                          2, 0, 0, 0, '{', '}',           // custom
+                          1, 4, 3, 0, 0, 0, 0, 0, 0}));   // users present, 0x0304
   proto::WorkerStats back;
   REQUIRE(proto::decode(encoded, back));
   REQUIRE(back.shards.size() == 1);
@@ -66,6 +68,7 @@ TEST_CASE("WorkerStats: golden bytes, round trip, hostile count and bad state", 
   CHECK(back.shards[0].guilds == 120);
   CHECK(back.shards[0].events == 0x1122);
   CHECK(back.custom_json == "{}");
+  CHECK(back.users == std::optional<std::uint64_t>(0x0304));
   check_rejects_truncated_and_trailing<proto::WorkerStats>(encoded);
 
   Bytes bad_state = encoded;
@@ -78,4 +81,5 @@ TEST_CASE("WorkerStats: golden bytes, round trip, hostile count and bad state", 
   REQUIRE(proto::decode(proto::encode(proto::WorkerStats{}), back));
   CHECK(back.shards.empty());
   CHECK(back.custom_json.empty());
+  CHECK_FALSE(back.users.has_value());
 }

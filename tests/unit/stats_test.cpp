@@ -81,6 +81,7 @@ StatsSnapshot sample_snapshot() {
   svc.service = "poller";
   svc.state = "backoff";
   s.services.push_back(svc);
+  s.clusters[0].users = 1234;
   return s;
 }
 
@@ -91,12 +92,12 @@ TEST_CASE("stats: the stats JSON carries processes, shards, totals and custom st
   const std::string json = stats_json(s, "bot", s.at + std::chrono::milliseconds(1500));
   CHECK(json.find(R"("collection":3,"interval_s":10.000,"age_s":1.500)") != std::string::npos);
   CHECK(json.find(R"("cpu_percent":99.500)") != std::string::npos);
-  CHECK(json.find(R"("guilds":200,"events_per_second":3.000)") != std::string::npos);
+  CHECK(json.find(R"("guilds":200,"users":1234,"events_per_second":3.000)") != std::string::npos);
   CHECK(json.find(R"({"id":1,"state":"resuming","latency_ms":0,"guilds":80,"events":10,"events_per_second":0.500})") !=
         std::string::npos);
   CHECK(json.find(R"("custom":{"cache":7})") != std::string::npos);
   CHECK(json.find(R"({"name":"poller","state":"backoff","restarts":0,"pid":0,"cpu_percent":null)") != std::string::npos);
-  CHECK(json.find(R"("totals":{"cpu_percent":99.500,"rss_bytes":41943040,"guilds":200,"shards_reported":2,"shards_ready":1)") !=
+  CHECK(json.find(R"("totals":{"cpu_percent":99.500,"rss_bytes":41943040,"guilds":200,"users":1234,"shards_reported":2,"shards_ready":1)") !=
         std::string::npos);
 
   const std::string event = stats_event_json(s);
@@ -111,8 +112,8 @@ TEST_CASE("meganectl stats: the table, services and custom stats", "[stats][mega
   REQUIRE(out);
   CHECK(*out ==
         "bot: collection 3 (every 10s, 2s ago); meganed: cpu 0.5%, rss 8.0 MiB\n"
-        "CLUSTER  PID  STATE  CPU    RSS       UPTIME  RESTARTS  SHARDS  LATENCY  GUILDS  EVENTS/S\n"
-        "0        200  ready  99.5%  40.0 MiB  25s     1         1/2     41ms     200     3.0\n"
+        "CLUSTER  PID  STATE  CPU    RSS       UPTIME  RESTARTS  SHARDS  LATENCY  GUILDS  USERS  EVENTS/S\n"
+        "0        200  ready  99.5%  40.0 MiB  25s     1         1/2     41ms     200     1234   3.0\n"
         "\n"
         "SERVICE  PID  STATE    CPU  RSS  UPTIME  RESTARTS\n"
         "poller   -    backoff  -    -    -       0\n"

@@ -163,8 +163,9 @@ HttpResponse fault(Hub& hub, element doc, TimePoint now) {
       return error(400, "\"close\" needs a sendable \"code\": 1000-1003, 1007-1014 or 3000-4999");
     }
   } else if (kind != "reconnect" && kind != "invalid_session" && kind != "zombie" && kind != "drop" &&
-             kind != "heartbeat_request" && kind != "unzombie") {
-    return error(400, "\"kind\" must be reconnect, invalid_session, zombie, unzombie, close, drop or heartbeat_request");
+             kind != "heartbeat_request" && kind != "unzombie" && kind != "silent" && kind != "unsilent") {
+    return error(400, "\"kind\" must be reconnect, invalid_session, zombie, unzombie, silent, unsilent, close, drop "
+                      "or heartbeat_request");
   }
   std::vector<GatewayConnection*> conns;
   for (Session* s : sessions_of(hub, std::get<Target>(target))) {
@@ -175,6 +176,8 @@ HttpResponse fault(Hub& hub, element doc, TimePoint now) {
     if (kind == "invalid_session") c->send_invalid_session(resumable, now);
     if (kind == "zombie") c->set_zombie(true);
     if (kind == "unzombie") c->set_zombie(false);
+    if (kind == "silent") c->set_silent(true);
+    if (kind == "unsilent") c->set_silent(false);
     if (kind == "close") c->close(static_cast<std::uint16_t>(code), "fakecord fault injection");
     if (kind == "drop") c->drop();
     if (kind == "heartbeat_request") c->request_heartbeat();

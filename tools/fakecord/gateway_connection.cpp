@@ -360,7 +360,7 @@ void GatewayConnection::tick(TimePoint now) {
 }
 
 void GatewayConnection::pump() {
-  if (session_ == nullptr || outbox_.finished()) return;
+  if (session_ == nullptr || outbox_.finished() || silent_) return;
   Counters& c = hub_.counters();
   while (outbox_.pending() < high_water_ && next_seq_ <= session_->seq) {
     const ReplayEntry* e = session_->entry(next_seq_);

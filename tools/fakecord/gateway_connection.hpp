@@ -55,6 +55,13 @@ class GatewayConnection {
   void send_reconnect();
   void send_invalid_session(bool resumable, TimePoint now);
   void set_zombie(bool on) { zombie_ = on; }
+  // Silent: no heartbeat ACK and no dispatch; events stay in the session, so a RESUME from
+  // another connection gets them all. Off again: the held events go out.
+  void set_silent(bool on) {
+    silent_ = on;
+    zombie_ = on;
+    if (!on) pump();
+  }
   void close(std::uint16_t code, std::string_view reason);
   void drop();
 
@@ -64,6 +71,7 @@ class GatewayConnection {
   Session* session() const noexcept { return session_; }
   std::uint64_t next_seq() const noexcept { return next_seq_; }
   bool zombie() const noexcept { return zombie_; }
+  bool silent() const noexcept { return silent_; }
   const ConnectionParams& params() const noexcept { return params_; }
   void set_high_water(std::size_t bytes) { high_water_ = bytes; }
 
@@ -89,6 +97,7 @@ class GatewayConnection {
   std::uint64_t next_seq_ = 1;  // the session event this connection sends next
   TimePoint last_heartbeat_;
   bool zombie_ = false;
+  bool silent_ = false;
   bool heartbeat_requested_ = false;
   std::deque<TimePoint> sends_;  // the client's payloads in the last 60 s
   std::size_t high_water_ = 256 * 1024;

@@ -102,6 +102,7 @@ std::string_view error_code_name(proto::ErrorCode code) noexcept {
     case proto::ErrorCode::rejected: return "rejected";
     case proto::ErrorCode::persistence: return "persistence";
     case proto::ErrorCode::limit: return "limit";
+    case proto::ErrorCode::invalid_config: return "invalid_config";
   }
   return "unknown";
 }

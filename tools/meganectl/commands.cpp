@@ -125,42 +125,6 @@ int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool
   return exit_code::ok;
 }
 
-int restart_all_command(const CommonOptions& options) {
-  ControlClient client;
-  if (auto failed = connect(client, options)) return *failed;
-  auto status = fetch_status(client, options);
-  if (const int* failed = std::get_if<int>(&status)) return *failed;
-  std::vector<std::uint32_t> ids;
-  for (const ClusterStatus& c : std::get<Status>(status).clusters) ids.push_back(c.id);
-  std::sort(ids.begin(), ids.end());
-  if (ids.empty()) {
-    fmt::print("no clusters to restart\n");
-    return exit_code::ok;
-  }
-
-  // One at a time, each back to ready before the next: the bot never loses more than one
-  // cluster, and the identify budget is spent at the pace the daemon allows.
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    fmt::print("[{}/{}] cluster {}: restarting... ", i + 1, ids.size(), ids[i]);
-    std::fflush(stdout);
-    const Clock::time_point started = Clock::now();
-    auto outcome = restart(client, ids[i], /*wait=*/true, started + options.timeout);
-    if (const auto* failed = std::get_if<CallResult>(&outcome)) {
-      fmt::print("failed\n");
-      std::fflush(stdout);
-      report(*failed, fmt::format("cluster {}", ids[i]), options);
-      if (i + 1 < ids.size()) {
-        fmt::print(stderr, "meganectl: stopped; clusters after {} were not restarted\n", ids[i]);
-      }
-      return exit_code_of(*failed);
-    }
-    const std::chrono::duration<double> took = Clock::now() - started;
-    fmt::print("{} ({:.1f} s)\n", std::get<RestartReply>(outcome).state, took.count());
-    std::fflush(stdout);
-  }
-  return exit_code::ok;
-}
-
 int restart_service_command(const CommonOptions& options, const std::string& service, bool wait_ready) {
   ControlClient client;
   if (auto failed = connect(client, options)) return *failed;

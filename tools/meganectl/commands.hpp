@@ -29,7 +29,10 @@ struct CommandArgs {
 // `shards`: one row per gateway shard instead of the cluster table.
 int status_command(const CommonOptions& options, bool json, bool shards = false);
 int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool wait_ready);
-int restart_all_command(const CommonOptions& options);
+// The rolling restart, run by meganed; progress lines (or, with `json`, event lines) meanwhile.
+int restart_all_command(const CommonOptions& options, bool json);
+// Re-reads the config in meganed: what applied, what waits; 78 when the file does not load.
+int reload_command(const CommonOptions& options, bool json);
 int restart_service_command(const CommonOptions& options, const std::string& service, bool wait_ready);
 int shutdown_command(const CommonOptions& options);
 // The last statistics collection: a table, or the daemon's JSON as-is.

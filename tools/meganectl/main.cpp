@@ -72,18 +72,27 @@ int main(int argc, char** argv) {
   bool no_wait = false;
   std::string restart_service;
   auto* id_opt = restart->add_option("ID", cluster_id, "cluster id")->check(CLI::NonNegativeNumber);
-  auto* all_opt = restart->add_flag("--all", all, "restart every cluster in id order, each back to ready first");
+  bool rolling = false;
+  bool restart_json = false;
+  auto* all_opt = restart->add_flag("--all", all, "rolling restart: every cluster in id order, each back to ready first");
+  auto* rolling_opt = restart->add_flag("--rolling", rolling, "the same as --all");
+  auto* restart_json_opt = restart->add_flag("--json", restart_json, "with --all: one JSON line per progress event, then the result");
   auto* no_wait_opt = restart->add_flag("--no-wait", no_wait, "return once the restart began, not when ready");
+  rolling_opt->excludes(id_opt)->excludes(no_wait_opt);
   auto* restart_service_opt = restart->add_option("--service", restart_service, "restart this service");
   id_opt->excludes(all_opt);
   no_wait_opt->excludes(all_opt);
-  restart_service_opt->excludes(id_opt)->excludes(all_opt);
+  restart_service_opt->excludes(id_opt)->excludes(all_opt)->excludes(rolling_opt);
 
   auto* stats = app.add_subcommand("stats", "Show the last statistics: CPU, memory, shards, events, custom stats");
   bool stats_json = false;
   stats->add_flag("--json", stats_json, "print the daemon's JSON as-is, on one line");
 
   auto* shutdown = app.add_subcommand("shutdown", "Stop every cluster and the daemon");
+
+  auto* reload = app.add_subcommand("reload", "Re-read the config: apply what can change live, list what needs a restart");
+  bool reload_json = false;
+  reload->add_flag("--json", reload_json, "print the daemon's JSON as-is, on one line");
 
   auto* command = app.add_subcommand("command", "Send JSON data to a service or to clusters, print the answers");
   std::string command_cluster;
@@ -113,6 +122,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);  // prints help, version or the error
     return code == 0 ? exit_code::ok : exit_code::usage;
+  }
+  all = all || rolling;
+  if (restart->parsed() && restart_json_opt->count() > 0 && !all) {
+    return usage_error("restart: --json goes with --all (or --rolling)");
   }
   if (restart->parsed() && !all && cluster_id < 0 && restart_service_opt->count() == 0) {
     return usage_error("restart: give a cluster ID, --all or --service NAME");
@@ -158,11 +171,12 @@ int main(int argc, char** argv) {
 
   if (status->parsed()) return status_command(options, json, status_shards);
   if (restart->parsed()) {
-    if (all) return restart_all_command(options);
+    if (all) return restart_all_command(options, restart_json);
     if (restart_service_opt->count() > 0) return restart_service_command(options, restart_service, !no_wait);
     return restart_command(options, static_cast<std::uint32_t>(cluster_id), !no_wait);
   }
   if (shutdown->parsed()) return shutdown_command(options);
+  if (reload->parsed()) return reload_command(options, reload_json);
   if (stats->parsed()) return stats_command(options, stats_json);
   if (command->parsed()) return command_command(options, command_args);
   if (events->parsed()) return events_command(options, events_json, event_mask);

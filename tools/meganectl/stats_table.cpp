@@ -97,7 +97,7 @@ std::optional<std::string> format_stats(std::string_view json, std::string& erro
                      has_daemon ? bytes(number(daemon, "rss_bytes")) : "-");
   std::string notes;
   std::vector<Row> rows{{"CLUSTER", "PID", "STATE", "CPU", "RSS", "UPTIME", "RESTARTS", "SHARDS", "LATENCY",
-                         "GUILDS", "EVENTS/S"}};
+                         "GUILDS", "USERS", "EVENTS/S"}};
   dom::array clusters;
   if (root["clusters"].get_array().get(clusters) == simdjson::SUCCESS) {
     for (dom::element c : clusters) {
@@ -110,12 +110,20 @@ std::optional<std::string> format_stats(std::string_view json, std::string& erro
       row.push_back(ready);
       row.push_back(latency);
       row.push_back(reported ? fmt::format("{:.0f}", number(c, "guilds").value_or(0)) : "-");
+      const auto users = reported ? number(c, "users") : std::nullopt;
+      row.push_back(users ? fmt::format("{:.0f}", *users) : "-");
       row.push_back(reported ? fmt::format("{:.1f}", number(c, "events_per_second").value_or(0)) : "-");
       rows.push_back(std::move(row));
       add_custom(notes, "cluster " + id, c);
     }
   }
   out += render_table(rows);
+  dom::element totals;
+  if (root["totals"].get(totals) == simdjson::SUCCESS && rows.size() > 2) {
+    out += fmt::format("total: {:.0f} guilds, {:.0f} users (deduplicated per cluster), {:.1f} events/s\n",
+                       number(totals, "guilds").value_or(0), number(totals, "users").value_or(0),
+                       number(totals, "events_per_second").value_or(0));
+  }
   dom::array services;
   if (root["services"].get_array().get(services) == simdjson::SUCCESS && services.size() > 0) {
     std::vector<Row> srows{{"SERVICE", "PID", "STATE", "CPU", "RSS", "UPTIME", "RESTARTS"}};

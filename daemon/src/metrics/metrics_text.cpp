@@ -82,6 +82,19 @@ std::string metrics_text(const MetricsInput& in) {
   x.family("megane_cluster_guilds", Type::gauge, "Guilds on the cluster's shards, as it last reported.");
   for (const auto& c : s.clusters)
     if (c.reported) x.sample({{"cluster", std::to_string(c.cluster_id)}}, static_cast<double>(c.guilds()));
+  x.family("megane_cluster_users", Type::gauge,
+           "Distinct users in the cluster's cache (one user in several of its guilds counts once).");
+  bool any_users = false;
+  double users = 0;
+  for (const auto& c : s.clusters) {
+    if (!c.reported || !c.users) continue;
+    any_users = true;
+    users += static_cast<double>(*c.users);
+    x.sample({{"cluster", std::to_string(c.cluster_id)}}, static_cast<double>(*c.users));
+  }
+  x.family("megane_users", Type::gauge,
+           "Sum of megane_cluster_users: a user in guilds of several clusters counts once per cluster.");
+  if (any_users) x.sample({}, users);
   process_families(x, "service", s.services);
   if (in.gateway) shard_families(x, s.clusters);
   if (in.identify) {

@@ -57,6 +57,14 @@ void StatsCollector::stop() {
   window_timer_.cancel();
 }
 
+void StatsCollector::reschedule() {
+  if (stopped_ || next_at_ == Clock::time_point{}) return;  // not started (or stopping)
+  next_at_ = Clock::now() + config_.interval;
+  latest_.interval_s = std::chrono::duration<double>(config_.interval).count();
+  interval_timer_.cancel();
+  schedule();
+}
+
 void StatsCollector::schedule() {
   interval_timer_.expires_at(next_at_);
   interval_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -193,6 +201,7 @@ void StatsCollector::fill_worker(ChildFigures& out, const Child& c, Clock::time_
   if (c.pid <= 0 || report.generation != c.generation || report.collection != collection_) return;
   out.reported = true;
   out.custom_json = report.stats.custom_json;
+  out.users = report.stats.users;
   const double since = seconds_between(report.before_at, now);
   for (const proto::ShardStats& s : report.stats.shards) {
     ShardFigures sh{s.shard_id, s.state, s.latency_ms, s.guilds, s.events, 0.0};

@@ -41,6 +41,8 @@ class StatsCollector {
 
   void start();
   void stop();
+  // Reload: the interval changed; the next collection comes one new interval from now.
+  void reschedule();
   // A stats_report reply from a worker.
   void on_report(Connection& conn, const proto::FrameView& frame);
 

@@ -41,7 +41,9 @@ void write_child(JsonWriter& w, const ChildFigures& c, bool cluster) {
   write_process(w, c.process);
   w.field("reported", c.reported);
   if (cluster) {
-    w.field("guilds", c.guilds()).field("events_per_second", c.events_per_second());
+    w.field("guilds", c.guilds());
+    optional_field(w, "users", c.users);
+    w.field("events_per_second", c.events_per_second());
     w.key("shards").begin_array();
     for (const ShardFigures& s : c.shards) {
       w.begin_object().field("id", s.id).field("state", proto::to_string(s.state));
@@ -57,7 +59,7 @@ void write_child(JsonWriter& w, const ChildFigures& c, bool cluster) {
 }
 
 struct Totals {
-  std::uint64_t shards = 0, shards_ready = 0, guilds = 0;
+  std::uint64_t shards = 0, shards_ready = 0, guilds = 0, users = 0;
   double events_per_second = 0, cpu_percent = 0;
   std::uint64_t rss_bytes = 0;
 };
@@ -69,6 +71,7 @@ Totals totals_of(const StatsSnapshot& s) {
       t.cpu_percent += c.process.cpu_percent.value_or(0);
       t.rss_bytes += c.process.rss_bytes.value_or(0);
       t.guilds += c.guilds();
+      t.users += c.users.value_or(0);
       t.events_per_second += c.events_per_second();
       for (const ShardFigures& sh : c.shards) {
         ++t.shards;
@@ -83,6 +86,7 @@ void write_totals(JsonWriter& w, const StatsSnapshot& s) {
   const Totals t = totals_of(s);
   w.key("totals").begin_object();
   w.field("cpu_percent", t.cpu_percent).field("rss_bytes", t.rss_bytes).field("guilds", t.guilds);
+  w.field("users", t.users);
   w.field("shards_reported", t.shards).field("shards_ready", t.shards_ready);
   w.field("events_per_second", t.events_per_second).end_object();
 }

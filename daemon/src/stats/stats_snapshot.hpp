@@ -40,6 +40,9 @@ struct ChildFigures {
   bool reported = false;         // the worker answered this collection's request
   std::vector<ShardFigures> shards;
   std::string custom_json;       // "" = none; else a validated, compact JSON object
+  // Distinct users in the cluster's cache (the SDK deduplicates within a cluster; a user in
+  // guilds of two clusters counts in both). nullopt: not reported, or no gateway.
+  std::optional<std::uint64_t> users;
 
   std::uint64_t guilds() const;
   double events_per_second() const;

@@ -50,6 +50,7 @@ std::vector<ShardReport> Gateway::shards() const {
     r.resumes = shard->counters().resumes;
     r.dispatches = shard->counters().dispatches;
     r.reconnects = shard->counters().reconnects;
+    r.silences = shard->counters().silences;
     out.push_back(std::move(r));
   }
   return out;
@@ -76,7 +77,7 @@ void Gateway::Impl::start(const proto::GatewayConfig& config, std::uint32_t firs
   } else {
     throw std::runtime_error("meganed sent an unusable gateway URL (want ws:// or wss://)");
   }
-  settings.token = config.token;
+  settings.token = config.token;  // silence_timeout was set by the ClusterWorker already
   settings.intents = config.intents;
   settings.large_threshold = config.large_threshold;
   settings.presence_json = config.presence_json;

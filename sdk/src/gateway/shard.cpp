@@ -214,7 +214,7 @@ asio::awaitable<Shard::Ending> Shard::connection() {
   using namespace asio::experimental::awaitable_operators;
   Ending ending;
   try {
-    auto first = co_await (read_loop() || heartbeat_loop() || write_loop());
+    auto first = co_await (read_loop() || heartbeat_loop() || write_loop() || silence_loop());
     ending = std::visit([](Ending& e) { return std::move(e); }, first);
   } catch (const std::exception& e) {
     ending = Ending{AfterClose::resume, 0, e.what(), false};
@@ -251,6 +251,7 @@ asio::awaitable<std::optional<Shard::Ending>> Shard::read_hello() {
       co_return Ending{AfterClose::resume, 0, "the first payload was not a HELLO", false};
     }
     heartbeat_interval_ = std::chrono::milliseconds(interval);
+    last_heard_ = Clock::now();
     co_return std::nullopt;
   }
 }
@@ -305,6 +306,7 @@ bool Shard::next_payload(std::string_view message, std::string_view& json, std::
 }
 
 std::optional<Shard::Ending> Shard::handle_payload(std::string_view json) {
+  last_heard_ = Clock::now();
   simdjson::dom::element doc;
   // zlib output is padded for simdjson; plain WebSocket buffers are not, so those are copied.
   if (const auto err = parser_.parse(json.data(), json.size(), !settings_.zlib_stream).get(doc); err) {
@@ -418,6 +420,28 @@ asio::awaitable<Shard::Ending> Shard::heartbeat_loop() {
       authority_.status_changed(status_);
     }
     delay = heartbeat_interval_;
+  }
+}
+
+asio::awaitable<Shard::Ending> Shard::silence_loop() {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  const auto limit = settings_.silence_timeout;
+  asio::steady_timer timer(executor_);
+  for (;;) {
+    // Separate from the zombie check: that one needs a whole heartbeat interval (41 s on
+    // Discord) to notice, and only looks at ACKs.
+    timer.expires_at(limit.count() > 0 ? last_heard_ + limit : Clock::time_point::max());
+    co_await timer.async_wait(use_tuple);
+    const bool gone = co_await cancelled();
+    if (gone) co_return Ending{};
+    const auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_heard_);
+    if (limit.count() > 0 && quiet >= limit) {
+      ++counters_.silences;
+      co_return Ending{AfterClose::resume, 0,
+                       fmt::format("silent for {} ms (no dispatch, no heartbeat ACK; shard_silence_timeout {} ms)",
+                                   quiet.count(), limit.count()),
+                       true};
+    }
   }
 }
 

@@ -50,6 +50,9 @@ struct ShardSettings {
   std::chrono::milliseconds close_timeout{2'000};
   // After this many failed connections to resume_gateway_url, use the base URL again.
   std::uint32_t resume_url_attempts = 3;
+  // A connection that hears nothing (no dispatch, no heartbeat ACK, no other payload) this long
+  // is closed and RESUMEd, whatever the heartbeat interval: 0 = off. Only this shard is touched.
+  std::chrono::milliseconds silence_timeout{0};
 };
 
 struct ShardCallbacks {
@@ -65,6 +68,7 @@ struct ShardCounters {
   std::uint64_t resumes = 0;
   std::uint64_t dispatches = 0;
   std::uint64_t reconnects = 0;
+  std::uint64_t silences = 0;  // connections ended by the silence check
 };
 
 class Shard {
@@ -112,6 +116,8 @@ class Shard {
   boost::asio::awaitable<Ending> read_loop();
   boost::asio::awaitable<Ending> heartbeat_loop();
   boost::asio::awaitable<Ending> write_loop();
+  // Ends the connection once it heard nothing for settings_.silence_timeout (never when 0).
+  boost::asio::awaitable<Ending> silence_loop();
   boost::asio::awaitable<std::optional<Ending>> read_hello();
   Ending ending_from_read_error(const boost::system::error_code& ec) const;
   // The JSON of the next payload from one WebSocket message: false while a zlib-stream
@@ -148,6 +154,7 @@ class Shard {
   std::chrono::milliseconds heartbeat_interval_{41'250};
   bool awaiting_ack_ = false;
   std::chrono::steady_clock::time_point beat_sent_at_;
+  std::chrono::steady_clock::time_point last_heard_;  // the last payload of this connection
   std::deque<Outgoing> outbox_;
   boost::asio::steady_timer wake_writer_;
   bool closing_ = false;         // the writer must send our close frame

@@ -44,6 +44,11 @@ struct RestartCluster {
   bool wait_ready = false;  // reply only once the cluster is ready again (or failed)
 };
 
+// rolling_restart: every cluster, in id order, each ready again before the next.
+struct RollingRestart {
+  std::uint32_t cluster_timeout_ms = 0;  // per cluster, from its restart to ready; 0 = 120 s
+};
+
 Bytes encode(const Hello& m);
 Bytes encode(const HelloOk& m);
 class Writer;
@@ -51,11 +56,13 @@ class Writer;
 void encode_error(Writer& w, ErrorCode code, std::string_view message);
 Bytes encode(const ErrorReply& m);
 Bytes encode(const RestartCluster& m);
+Bytes encode(const RollingRestart& m);
 
 bool decode(ByteView in, Hello& out) noexcept;
 bool decode(ByteView in, HelloOk& out) noexcept;
 bool decode(ByteView in, ErrorReply& out) noexcept;
 bool decode(ByteView in, RestartCluster& out) noexcept;
+bool decode(ByteView in, RollingRestart& out) noexcept;
 
 // Reads only the frozen prefix of a hello (version, role), for the mismatch answer.
 std::optional<std::uint16_t> peek_hello_version(ByteView in) noexcept;

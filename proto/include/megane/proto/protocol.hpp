@@ -17,7 +17,8 @@ namespace megane::proto {
 
 // Bump on any incompatible change to a payload. The hello (type 1) layout never changes, so
 // any version can read the peer's version and answer with a clear error.
-inline constexpr std::uint16_t protocol_version = 1;
+// 2: stats_report (WorkerStats) carries the cluster's cached user count.
+inline constexpr std::uint16_t protocol_version = 2;
 inline constexpr std::uint32_t frame_magic = 0x014E474Du;  // bytes 'M' 'G' 'N' 0x01
 inline constexpr std::size_t frame_header_size = 16;
 inline constexpr std::uint32_t default_max_frame_bytes = 16u << 20;
@@ -42,9 +43,14 @@ enum class MessageType : std::uint16_t {
   // 0x01xx control (meganectl and other operators)
   status = 0x0100,          // request (empty) -> reply: JSON text (docs/protocol.md#status)
   restart_cluster = 0x0101, // request: RestartCluster -> reply: JSON text {"id","state"}
-  stop_cluster = 0x0102,    // reserved for the rolling-restart issue
+  stop_cluster = 0x0102,    // reserved (never sent): stopping one cluster for good is not offered
   shutdown = 0x0103,        // request (empty) -> reply (empty), then the daemon stops
   restart_service = 0x0104, // request: RestartService -> reply: JSON text {"service","state","pid"}
+  rolling_restart = 0x0105, // request: RollingRestart -> reply: JSON text once every cluster is
+                            // back, or an error naming the cluster that failed; progress goes
+                            // out as rolling_restart_* events meanwhile
+  reload = 0x0106,          // request (empty) -> reply: JSON text {"applied","next_start",
+                            // "needs_restart"}, or invalid_config with "file:line:col: ..."
 
   // 0x02xx store: requests from any role, answered by the daemon (store_messages.hpp)
   store_get = 0x0200,
@@ -101,6 +107,11 @@ enum class EventKind : std::uint16_t {
   service_failed = 11,
   stats_updated = 12,          // after each stats collection (a summary; `stats` has the rest)
   shard = 13,                  // filled by the gateway issue
+  rolling_restart_started = 14,   // a rolling restart began: the clusters, in order
+  rolling_restart_step = 15,      // one cluster is restarting, or is ready again
+  rolling_restart_finished = 16,  // every cluster restarted and is ready again
+  rolling_restart_failed = 17,    // stopped at a cluster that did not come back (or meganed stops)
+  config_reloaded = 18,           // `reload` / SIGHUP read the config: what applied, what waits
 };
 
 inline constexpr std::uint32_t event_bit(EventKind kind) noexcept {
@@ -132,6 +143,7 @@ enum class ErrorCode : std::uint16_t {
   rejected = 13,          // the target answered with an error (its message is passed on)
   persistence = 14,       // the store could not make a write durable; nothing was acknowledged
   limit = 15,             // a configured limit (connections per uid, output buffer) was hit
+  invalid_config = 16,    // reload: the config file does not load ("file:line:col: key: message")
 };
 
 std::string_view to_string(MessageType type) noexcept;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct ShardStats {
 struct WorkerStats {
   std::vector<ShardStats> shards;  // empty for services and clusters without a gateway
   std::string custom_json;         // "" = none; else a JSON object from Worker::get_stats()
+  // Distinct users in the cluster's cache (a user in several of its guilds counts once);
+  // absent for services and clusters without a gateway. Wire: u8 present, u64 users.
+  std::optional<std::uint64_t> users;
 };
 
 Bytes encode(const StatsRequest& m);

@@ -3,6 +3,7 @@
 // the process must stop. Everything happens on one io_context, on one thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -31,6 +32,7 @@ struct ShardRange {
 struct ClusterContext : WorkerContext {
   std::uint32_t cluster_id = 0;
   ShardRange shards;
+  std::chrono::milliseconds shard_silence_timeout{0};  // see Environment; 0 = off
 };
 
 class ClusterWorker : public Worker {

@@ -22,6 +22,7 @@ inline constexpr const char* generation = "MEGANE_GENERATION";
 inline constexpr const char* bot = "MEGANE_BOT";
 inline constexpr const char* service = "MEGANE_SERVICE";
 inline constexpr const char* stop_timeout_ms = "MEGANE_STOP_TIMEOUT_MS";
+inline constexpr const char* shard_silence_ms = "MEGANE_SHARD_SILENCE_MS";
 }  // namespace env
 
 struct Environment {
@@ -32,6 +33,9 @@ struct Environment {
   std::string bot;                        // MEGANE_BOT; may be empty (the hello_ok has it too)
   std::string service;                    // MEGANE_SERVICE (role service)
   std::chrono::milliseconds stop_timeout{10'000};  // MEGANE_STOP_TIMEOUT_MS, bounds shutdown()
+  // MEGANE_SHARD_SILENCE_MS ([gateway] shard_silence_timeout): a connected shard that hears
+  // nothing this long is closed and RESUMEd alone. 0 (also when unset) = off.
+  std::chrono::milliseconds shard_silence_timeout{0};
 };
 
 struct EnvironmentError {

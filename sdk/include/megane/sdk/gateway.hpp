@@ -32,6 +32,7 @@ struct ShardReport {
   std::uint64_t resumes = 0;
   std::uint64_t dispatches = 0;
   std::uint64_t reconnects = 0;
+  std::uint64_t silences = 0;    // connections dropped by the silence check (then RESUMEd)
 };
 
 class Gateway {

@@ -3,6 +3,7 @@
 // megane::ClusterWorker or megane::ServiceWorker, never from Worker directly.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,8 +46,16 @@ class Worker {
   virtual boost::asio::awaitable<void> launch() = 0;
 
   // Closes everything cleanly. Called once, on SIGTERM/SIGINT or when the daemon goes away,
-  // and bounded by MEGANE_STOP_TIMEOUT_MS (default 10 s).
+  // and awaited with a deadline: shutdown_timeout() if set, and never longer than meganed
+  // allows (MEGANE_STOP_TIMEOUT_MS, from [supervision] stop_timeout) minus a share kept for the
+  // SDK's own closing (a cluster's gateway: close frames, final seqs to meganed), the smaller
+  // of 2 s and a quarter. At the deadline the pending operation is cancelled
+  // (operation_aborted), the SDK closes its connections and the process exits 0.
   virtual boost::asio::awaitable<void> shutdown();
+
+  // The deadline this bot wants for shutdown(); 0 (the default) = as long as meganed allows.
+  // A longer one is cut to that: meganed sends SIGKILL after stop_timeout.
+  virtual std::chrono::milliseconds shutdown_timeout() const;
 
   // Called by megane::run after shutdown(), within the same deadline: closes what the SDK
   // itself opened (a cluster's gateway connections). Not for bots to call or override.
