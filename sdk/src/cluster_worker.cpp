@@ -23,6 +23,15 @@ ClusterWorker::ClusterWorker(ClusterContext context)
     cache_->apply(d);
     if (member_requests_) member_requests_->on_dispatch(d);
   };
+  // GUILD_CREATE without a handler of the bot's: read once, straight into the cache.
+  gateway_->impl().ingest_accepts = [this](std::string_view name) {
+    return cache_->options().enabled && Cache::reads_ondemand(name);
+  };
+  gateway_->impl().ingest = [this](std::uint32_t shard, std::string_view name, simdjson::ondemand::value data) {
+    const GuildCreated g = cache_->apply_ondemand(name, data);
+    if (member_requests_) member_requests_->on_guild_create(shard, g.id, g.unavailable);
+    return g.id;
+  };
 }
 
 void ClusterWorker::set_cache_options(CacheOptions options) {

@@ -14,39 +14,61 @@ std::uint16_t discriminator(std::string_view s) noexcept {
   return v;
 }
 
-}  // namespace
-
-void read_user_fields(CachedUser& user, object json) {
-  for (const auto field : json) {
-    const std::string_view k = field.key;
+template <class Object>
+void read_user_fields(CachedUser& user, Object& json) {
+  for_each_field(json, [&](std::string_view k, auto& value) {
     if (k == "username") {
-      user.username.assign(text(field.value));
+      user.username.assign(text(value));
     } else if (k == "global_name") {
-      user.global_name.assign(text(field.value));
+      user.global_name.assign(text(value));
     } else if (k == "avatar") {
-      user.avatar.assign(text(field.value));
+      user.avatar.assign(text(value));
     } else if (k == "discriminator") {
-      user.discriminator = discriminator(text(field.value));
+      user.discriminator = discriminator(text(value));
     } else if (k == "bot") {
-      user.bot = boolean(field.value);
+      user.bot = boolean(value);
     } else if (k == "system") {
-      user.system = boolean(field.value);
+      user.system = boolean(value);
     } else if (k == "public_flags") {
-      user.public_flags = narrow<std::uint32_t>(uint(field.value));
+      user.public_flags = narrow<std::uint32_t>(uint(value));
     }
-  }
+  });
 }
 
-std::uint64_t acquire_user(State& state, element user_json) {
-  object o;
-  if (user_json.get_object().get(o) != simdjson::SUCCESS) return 0;
-  const std::uint64_t id = snowflake(o["id"]);
+template <class Object>
+std::uint64_t acquire(State& state, Object& o, std::uint64_t id) {
   if (id == 0) return 0;
   CachedUser& user = state.users.upsert(id);
   read_user_fields(user, o);
   ++user.refs;
   return id;
 }
+
+template <class Object>
+void update(State& state, Object& o, std::uint64_t id) {
+  if (CachedUser* user = state.users.find(id)) read_user_fields(*user, o);
+}
+
+}  // namespace
+
+std::uint64_t object_id(object o) noexcept { return snowflake(o["id"]); }
+
+std::uint64_t object_id(od::object& o) noexcept {
+  // Discord sends "id" first, so finding it costs one key; then back to the start for the
+  // walk over every field.
+  od::value id;
+  const std::uint64_t v = o.find_field_unordered("id").get(id) == simdjson::SUCCESS ? snowflake(id) : 0;
+  if (o.reset().error() != simdjson::SUCCESS) return 0;
+  return v;
+}
+
+std::uint64_t acquire_user(State& state, element user_json) {
+  object o;
+  return as_object(user_json, o) ? acquire(state, o, object_id(o)) : 0;
+}
+
+std::uint64_t acquire_user(State& state, object o, std::uint64_t id) { return acquire(state, o, id); }
+std::uint64_t acquire_user(State& state, od::object& o, std::uint64_t id) { return acquire(state, o, id); }
 
 void release_user(State& state, std::uint64_t user_id) {
   CachedUser* user = state.users.find(user_id);
@@ -60,9 +82,11 @@ void release_user(State& state, std::uint64_t user_id) {
 
 void update_user(State& state, element user_json) {
   object o;
-  if (user_json.get_object().get(o) != simdjson::SUCCESS) return;
-  if (CachedUser* user = state.users.find(snowflake(o["id"]))) read_user_fields(*user, o);
+  if (as_object(user_json, o)) update(state, o, object_id(o));
 }
+
+void update_user(State& state, object o, std::uint64_t id) { update(state, o, id); }
+void update_user(State& state, od::object& o, std::uint64_t id) { update(state, o, id); }
 
 void apply_user_update(State& state, element data) {
   // USER_UPDATE is about the bot's own user, which READY pinned.
