@@ -11,7 +11,7 @@
 
 #include <megane/sdk/cache.hpp>
 
-#include "src/cache/cache_state.hpp"
+#include "../../sdk/src/cache/cache_state.hpp"
 
 namespace megane::test {
 

@@ -39,6 +39,47 @@ namespace cache {
 using State = Cache::State;
 
 // users.cpp
+// A user object's fields as read, before they go into the CachedUser: member lists look
+// their users up a few members late (UserPipeline). `present` has a bit per field the
+// object had; only those overwrite.
+struct UserFields {
+  static constexpr std::uint8_t username_bit = 1, global_name_bit = 2, avatar_bit = 4, discriminator_bit = 8,
+                                bot_bit = 16, system_bit = 32, public_flags_bit = 64;
+  std::uint64_t id = 0;
+  CompactString username;
+  CompactString global_name;
+  ImageHash avatar;
+  std::uint32_t public_flags = 0;
+  std::uint16_t discriminator = 0;
+  bool bot = false;
+  bool system = false;
+  std::uint8_t present = 0;
+};
+void read_user_fields(UserFields& out, object o);
+void read_user_fields(UserFields& out, od::object& o);
+
+// Takes a reference on each user pushed, creating or updating it, a few users after the push
+// (the table lookup's cache misses are prefetched meanwhile); flush() does the rest. Between
+// push and flush the pushed users may not be in the table yet.
+class UserPipeline {
+ public:
+  explicit UserPipeline(State& state) : state_(state) {}
+  ~UserPipeline() { flush(); }
+  UserPipeline(const UserPipeline&) = delete;
+  UserPipeline& operator=(const UserPipeline&) = delete;
+
+  UserFields& next() { return ring_[(head_ + count_) % depth]; }  // fill, then push()
+  void push();
+  void flush();
+
+ private:
+  static constexpr std::size_t depth = 4;
+  void acquire_oldest();
+  State& state_;
+  UserFields ring_[depth];
+  std::size_t head_ = 0, count_ = 0;
+};
+
 // The object's "id" as a snowflake (0 if none). On-Demand: the object is rewound after.
 std::uint64_t object_id(object o) noexcept;
 std::uint64_t object_id(od::object& o) noexcept;

@@ -2,6 +2,7 @@
 // one pool per guild (a member holds an offset and a count, not a vector of its own). What is
 // kept follows CacheOptions::members.
 #include <algorithm>
+#include <optional>
 
 #include "cache_state.hpp"
 
@@ -137,11 +138,25 @@ bool rewind(od::object& json) noexcept { return json.reset().error() == simdjson
 // A member object (with "user") into the guild: updates the member if it is among the first
 // `sorted_end` members, else appends it (taking a user reference). Returns false when it has
 // no user id.
+//
+// `users`: a fresh list (sorted_end 0) that keeps every member hands its users to the pipeline
+// instead of taking them at once.
 template <class Object>
-bool upsert_member(State& state, CachedGuild& g, Object& json, std::size_t sorted_end) {
+bool upsert_member(State& state, CachedGuild& g, Object& json, std::size_t sorted_end, UserPipeline* users = nullptr) {
   Object user;
   std::uint64_t user_id = 0;
   if (!member_user(json, user, user_id) || user_id == 0) return false;
+  if (users) {
+    UserFields& u = users->next();
+    u.id = user_id;
+    read_user_fields(u, user);
+    users->push();
+    rewind(json);
+    CachedMember& m = g.members.emplace_back();
+    m.user_id = user_id;
+    read_member_fields(g, m, json);
+    return true;
+  }
   if (!keeps_member(state, user_id)) {
     update_user(state, user, user_id);  // a user cached through another guild still learns the change
     return true;
@@ -200,11 +215,16 @@ void load_members_from(State& state, CachedGuild& g, Array& members, std::size_t
   g.member_role_pool.clear();
   g.member_role_holes = 0;
   g.nicks.clear();
-  if (state.options.members == MemberCache::all) g.members.reserve(expected);
+  std::optional<UserPipeline> users;
+  if (state.options.members == MemberCache::all) {
+    g.members.reserve(expected);
+    users.emplace(state);
+  }
   for_each_element(members, [&](auto& m) {
     typename json_types<std::remove_cvref_t<decltype(m)>>::object_type o;
-    if (!as_object(m, o) || !upsert_member(state, g, o, 0)) ++state.malformed;
+    if (!as_object(m, o) || !upsert_member(state, g, o, 0, users ? &*users : nullptr)) ++state.malformed;
   });
+  if (users) users->flush();
   merge_tail(state, g, 0);
   // The pool grew by doubling; a guild keeps this size until members change.
   g.members.shrink_to_fit();

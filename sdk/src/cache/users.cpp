@@ -15,24 +15,50 @@ std::uint16_t discriminator(std::string_view s) noexcept {
 }
 
 template <class Object>
-void read_user_fields(CachedUser& user, Object& json) {
+void read_fields(UserFields& u, Object& json) {
+  u.present = 0;
   for_each_field(json, [&](std::string_view k, auto& value) {
     if (k == "username") {
-      user.username.assign(text(value));
+      u.username.assign(text(value));
+      u.present |= UserFields::username_bit;
     } else if (k == "global_name") {
-      user.global_name.assign(text(value));
+      u.global_name.assign(text(value));
+      u.present |= UserFields::global_name_bit;
     } else if (k == "avatar") {
-      user.avatar.assign(text(value));
+      u.avatar.assign(text(value));
+      u.present |= UserFields::avatar_bit;
     } else if (k == "discriminator") {
-      user.discriminator = discriminator(text(value));
+      u.discriminator = discriminator(text(value));
+      u.present |= UserFields::discriminator_bit;
     } else if (k == "bot") {
-      user.bot = boolean(value);
+      u.bot = boolean(value);
+      u.present |= UserFields::bot_bit;
     } else if (k == "system") {
-      user.system = boolean(value);
+      u.system = boolean(value);
+      u.present |= UserFields::system_bit;
     } else if (k == "public_flags") {
-      user.public_flags = narrow<std::uint32_t>(uint(value));
+      u.public_flags = narrow<std::uint32_t>(uint(value));
+      u.present |= UserFields::public_flags_bit;
     }
   });
+}
+
+// Every field the object had overwrites the user's; the others stay.
+void store_fields(CachedUser& user, UserFields& u) {
+  if (u.present & UserFields::username_bit) user.username = std::move(u.username);
+  if (u.present & UserFields::global_name_bit) user.global_name = std::move(u.global_name);
+  if (u.present & UserFields::avatar_bit) user.avatar = std::move(u.avatar);
+  if (u.present & UserFields::discriminator_bit) user.discriminator = u.discriminator;
+  if (u.present & UserFields::bot_bit) user.bot = u.bot;
+  if (u.present & UserFields::system_bit) user.system = u.system;
+  if (u.present & UserFields::public_flags_bit) user.public_flags = u.public_flags;
+}
+
+template <class Object>
+void read_user_fields(CachedUser& user, Object& json) {
+  UserFields u;
+  read_fields(u, json);
+  store_fields(user, u);
 }
 
 template <class Object>
@@ -50,6 +76,31 @@ void update(State& state, Object& o, std::uint64_t id) {
 }
 
 }  // namespace
+
+void read_user_fields(UserFields& out, object o) { read_fields(out, o); }
+void read_user_fields(UserFields& out, od::object& o) { read_fields(out, o); }
+
+void UserPipeline::push() {
+  const std::uint64_t id = ring_[(head_ + count_) % depth].id;
+  state_.users.prefetch_bucket(id);
+  ++count_;
+  // The bucket of the user pushed before this one has had time to arrive: now its entity.
+  if (count_ >= 2) state_.users.prefetch_entity(ring_[(head_ + count_ - 2) % depth].id);
+  if (count_ == depth) acquire_oldest();
+}
+
+void UserPipeline::flush() {
+  while (count_ > 0) acquire_oldest();
+}
+
+void UserPipeline::acquire_oldest() {
+  UserFields& u = ring_[head_];
+  CachedUser& user = state_.users.upsert(u.id);
+  store_fields(user, u);
+  ++user.refs;
+  head_ = (head_ + 1) % depth;
+  --count_;
+}
 
 std::uint64_t object_id(object o) noexcept { return snowflake(o["id"]); }
 

@@ -49,7 +49,7 @@ struct Gateway::Impl {
   std::vector<DispatchHandler> any_handlers;
   // Runs before the named handlers: the cluster's cache, so handlers already see the change.
   DispatchHandler before_handlers;
-  // Optional, set before start(): takes the events `ingest_accepts` names straight from the
+  // Optional: takes the events `ingest_accepts` names straight from the
   // payload (simdjson On-Demand, no DOM) whenever no handler (named or any) would need their
   // DOM; before_handlers and the handlers are then not called for them. The cluster's cache
   // takes GUILD_CREATE this way. Returns the guild's id (0: none).
