@@ -85,7 +85,7 @@ TEST_CASE("cache on-demand: keys in another order, unknown and nested fields", "
 }
 
 TEST_CASE("cache on-demand: missing, null and wrongly typed fields", "[cache]") {
-  feed_both({{"READY", ready},
+  const std::string snapshot = feed_both({{"READY", ready},
              // No lists at all, nulls, a number for a string, a string for a number.
              {"GUILD_CREATE", R"({"id":"1000","name":null,"icon":5,"member_count":"7","large":"yes","features":null,"description":null})"},
              // Lists of the wrong type, entries that are not objects, entries without ids.
@@ -96,6 +96,10 @@ TEST_CASE("cache on-demand: missing, null and wrongly typed fields", "[cache]") 
              // Not an object, no id.
              {"GUILD_CREATE", R"([1,2,3])"},
              {"GUILD_CREATE", R"({"name":"no id"})"}});
+  // 4 members without a user id, 2 channels without an id, 2 guilds without one.
+  CHECK(snapshot.find("malformed=8") != std::string::npos);
+  CHECK(snapshot.find("user 906:") != std::string::npos);
+  CHECK(snapshot.find("user 907:") != std::string::npos);
 }
 
 TEST_CASE("cache on-demand: unavailable guilds, also with contents before the flag", "[cache]") {

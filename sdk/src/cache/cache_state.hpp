@@ -55,6 +55,7 @@ struct UserFields {
   bool system = false;
   std::uint8_t present = 0;
 };
+// Also sets out.id (0 if none).
 void read_user_fields(UserFields& out, object o);
 void read_user_fields(UserFields& out, od::object& o);
 

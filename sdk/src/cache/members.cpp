@@ -75,34 +75,73 @@ void set_bit(CachedMember& m, std::uint8_t bit, bool on) noexcept {
   m.bits = static_cast<std::uint8_t>(on ? m.bits | bit : m.bits & ~bit);
 }
 
+// One of a member's own fields ("user" and others are left alone).
+template <class Value>
+void read_member_field(CachedGuild& g, CachedMember& m, std::string_view k, Value& value) {
+  if (k == "roles") {
+    typename json_types<std::remove_cvref_t<Value>>::array_type roles;
+    if (as_array(value, roles)) set_roles(g, m, roles);
+  } else if (k == "nick") {
+    set_nick(g, m.user_id, text(value));
+  } else if (k == "joined_at") {
+    const std::int64_t ms = std::max<std::int64_t>(timestamp_ms(value), 0);
+    m.joined_at_s = narrow<std::uint32_t>(static_cast<std::uint64_t>(ms / 1000));
+    m.joined_at_ms = static_cast<std::uint16_t>(ms % 1000);
+  } else if (k == "premium_since") {
+    m.premium_since_s = unix_seconds(value);
+  } else if (k == "communication_disabled_until") {
+    m.timeout_until_s = unix_seconds(value);
+  } else if (k == "flags") {
+    m.flags = narrow<std::uint16_t>(uint(value));
+  } else if (k == "deaf") {
+    set_bit(m, CachedMember::deaf_bit, boolean(value));
+  } else if (k == "mute") {
+    set_bit(m, CachedMember::mute_bit, boolean(value));
+  } else if (k == "pending") {
+    set_bit(m, CachedMember::pending_bit, boolean(value));
+  }
+}
+
 // Every key present in `json` overwrites its field; the others stay (member updates may be
 // partial).
 template <class Object>
 void read_member_fields(CachedGuild& g, CachedMember& m, Object& json) {
+  for_each_field(json, [&](std::string_view k, auto& value) { read_member_field(g, m, k, value); });
+}
+
+// A member of a fresh list whose users go through the pipeline, in a single walk over the
+// object: the user's fields are read where "user" stands, the member's own around it; the
+// nickname, filed under the user id, is set once that is known. False (and nothing changed)
+// when there is no user id.
+template <class Object>
+bool load_member(CachedGuild& g, Object& json, UserPipeline& users) {
+  const std::size_t pool_size = g.member_role_pool.size();
+  CachedMember& m = g.members.emplace_back();
+  UserFields& u = users.next();
+  u.id = 0;
+  bool user_seen = false, nick_seen = false;
+  std::string_view nick;  // lives in the payload (DOM) or the parser's string buffer (On-Demand)
   for_each_field(json, [&](std::string_view k, auto& value) {
-    if (k == "roles") {
-      typename json_types<std::remove_cvref_t<decltype(value)>>::array_type roles;
-      if (as_array(value, roles)) set_roles(g, m, roles);
+    if (k == "user") {
+      typename json_types<std::remove_cvref_t<decltype(value)>>::object_type user;
+      if (!user_seen && as_object(value, user)) read_user_fields(u, user);  // the first "user" counts
+      user_seen = true;
     } else if (k == "nick") {
-      set_nick(g, m.user_id, text(value));
-    } else if (k == "joined_at") {
-      const std::int64_t ms = std::max<std::int64_t>(timestamp_ms(value), 0);
-      m.joined_at_s = narrow<std::uint32_t>(static_cast<std::uint64_t>(ms / 1000));
-      m.joined_at_ms = static_cast<std::uint16_t>(ms % 1000);
-    } else if (k == "premium_since") {
-      m.premium_since_s = unix_seconds(value);
-    } else if (k == "communication_disabled_until") {
-      m.timeout_until_s = unix_seconds(value);
-    } else if (k == "flags") {
-      m.flags = narrow<std::uint16_t>(uint(value));
-    } else if (k == "deaf") {
-      set_bit(m, CachedMember::deaf_bit, boolean(value));
-    } else if (k == "mute") {
-      set_bit(m, CachedMember::mute_bit, boolean(value));
-    } else if (k == "pending") {
-      set_bit(m, CachedMember::pending_bit, boolean(value));
+      nick = text(value);
+      nick_seen = true;
+    } else {
+      read_member_field(g, m, k, value);
     }
   });
+  if (u.id == 0) {
+    g.members.pop_back();
+    g.member_role_pool.resize(pool_size);  // its roles, appended to the pool
+    return false;
+  }
+  m.user_id = u.id;
+  if (nick_seen) set_nick(g, m.user_id, nick);
+  users.push();
+  return true;
 }
 
 CachedMember* find_member(CachedGuild& g, std::uint64_t user_id, std::size_t sorted_end) {
@@ -138,25 +177,11 @@ bool rewind(od::object& json) noexcept { return json.reset().error() == simdjson
 // A member object (with "user") into the guild: updates the member if it is among the first
 // `sorted_end` members, else appends it (taking a user reference). Returns false when it has
 // no user id.
-//
-// `users`: a fresh list (sorted_end 0) that keeps every member hands its users to the pipeline
-// instead of taking them at once.
 template <class Object>
-bool upsert_member(State& state, CachedGuild& g, Object& json, std::size_t sorted_end, UserPipeline* users = nullptr) {
+bool upsert_member(State& state, CachedGuild& g, Object& json, std::size_t sorted_end) {
   Object user;
   std::uint64_t user_id = 0;
   if (!member_user(json, user, user_id) || user_id == 0) return false;
-  if (users) {
-    UserFields& u = users->next();
-    u.id = user_id;
-    read_user_fields(u, user);
-    users->push();
-    rewind(json);
-    CachedMember& m = g.members.emplace_back();
-    m.user_id = user_id;
-    read_member_fields(g, m, json);
-    return true;
-  }
   if (!keeps_member(state, user_id)) {
     update_user(state, user, user_id);  // a user cached through another guild still learns the change
     return true;
@@ -222,7 +247,8 @@ void load_members_from(State& state, CachedGuild& g, Array& members, std::size_t
   }
   for_each_element(members, [&](auto& m) {
     typename json_types<std::remove_cvref_t<decltype(m)>>::object_type o;
-    if (!as_object(m, o) || !upsert_member(state, g, o, 0, users ? &*users : nullptr)) ++state.malformed;
+    const bool loaded = as_object(m, o) && (users ? load_member(g, o, *users) : upsert_member(state, g, o, 0));
+    if (!loaded) ++state.malformed;
   });
   if (users) users->flush();
   merge_tail(state, g, 0);

@@ -17,8 +17,13 @@ std::uint16_t discriminator(std::string_view s) noexcept {
 template <class Object>
 void read_fields(UserFields& u, Object& json) {
   u.present = 0;
+  u.id = 0;
+  bool id_seen = false;
   for_each_field(json, [&](std::string_view k, auto& value) {
-    if (k == "username") {
+    if (k == "id") {
+      if (!id_seen) u.id = snowflake(value);  // the first "id", as a lookup by key finds
+      id_seen = true;
+    } else if (k == "username") {
       u.username.assign(text(value));
       u.present |= UserFields::username_bit;
     } else if (k == "global_name") {
