@@ -89,8 +89,8 @@ void UserPipeline::push() {
   const std::uint64_t id = ring_[(head_ + count_) % depth].id;
   state_.users.prefetch_bucket(id);
   ++count_;
-  // The bucket of the user pushed before this one has had time to arrive: now its entity.
-  if (count_ >= 2) state_.users.prefetch_entity(ring_[(head_ + count_ - 2) % depth].id);
+  // The bucket of the user pushed `entity_lag` pushes ago has had time to arrive: now its entity.
+  if (count_ > entity_lag) state_.users.prefetch_entity(ring_[(head_ + count_ - 1 - entity_lag) % depth].id);
   if (count_ == depth) acquire_oldest();
 }
 
