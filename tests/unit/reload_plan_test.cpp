@@ -57,3 +57,20 @@ TEST_CASE("reload: the bot's program applies at each cluster's next start", "[re
   CHECK(running.bot.env.at("FOO") == "1");
   CHECK(r.summary().find("applies to each process's next start") != std::string::npos);
 }
+
+TEST_CASE("reload: [notifications] is taken whole, added, changed or removed", "[reload]") {
+  const std::string webhook = "[notifications]\nwebhook_url = \"http://127.0.0.1:1/api/v10/webhooks/1/secret\"\n";
+  Config running = parse("");
+  ReloadReport r = merge_reloadable(running, parse(webhook));
+  CHECK(r.applied == std::vector<std::string>{"notifications"});
+  REQUIRE(running.notifications.has_value());
+  CHECK(running.notifications->batch_window == std::chrono::seconds(10));
+
+  r = merge_reloadable(running, parse(webhook + "batch_window = \"2s\"\n"));
+  CHECK(r.applied == std::vector<std::string>{"notifications"});
+  CHECK(running.notifications->batch_window == std::chrono::seconds(2));
+
+  r = merge_reloadable(running, parse(""));
+  CHECK(r.applied == std::vector<std::string>{"notifications"});
+  CHECK_FALSE(running.notifications.has_value());
+}

@@ -25,8 +25,41 @@ void compact_overwrite_pool(State& state, CachedGuild& g) {
   g.overwrite_holes = 0;
 }
 
-void set_overwrites(CachedGuild& g, CachedChannel& c, array overwrites) {
-  const std::size_t n = std::min<std::size_t>(overwrites.size(), 0xFFFF);
+// Overwrites are read into a scratch list first: an On-Demand array has no size before it is
+// walked, and where they go in the pool depends on how many there are.
+template <class Value>
+PermissionOverwrite read_overwrite(Value& e) {
+  typename json_types<std::remove_cvref_t<Value>>::object_type o;
+  PermissionOverwrite ow;
+  if (!as_object(e, o)) return ow;
+  unsigned seen = 0;
+  for_each_field(o, [&](std::string_view k, auto& value) {
+    // The first of a repeated key wins, as a DOM lookup by key does.
+    if (k == "id") {
+      if (!(seen & 1)) ow.id = snowflake(value);
+      seen |= 1;
+    } else if (k == "allow") {
+      if (!(seen & 2)) ow.allow = snowflake(value);  // decimal strings, like snowflakes
+      seen |= 2;
+    } else if (k == "deny") {
+      if (!(seen & 4)) ow.deny = snowflake(value);
+      seen |= 4;
+    } else if (k == "type") {
+      if (!(seen & 8)) ow.type = narrow<std::uint8_t>(uint(value));
+      seen |= 8;
+    }
+  });
+  return ow;
+}
+
+template <class Array>
+void set_overwrites(CachedGuild& g, CachedChannel& c, Array& overwrites) {
+  thread_local std::vector<PermissionOverwrite> scratch;
+  scratch.clear();
+  for_each_element(overwrites, [&](auto& e) {
+    if (scratch.size() < 0xFFFF) scratch.push_back(read_overwrite(e));
+  });
+  const std::size_t n = scratch.size();
   if (n > c.overwrite_count) {
     g.overwrite_holes += c.overwrite_count;
     c.overwrites_offset = static_cast<std::uint32_t>(g.overwrite_pool.size());
@@ -34,52 +67,38 @@ void set_overwrites(CachedGuild& g, CachedChannel& c, array overwrites) {
   } else {
     g.overwrite_holes += static_cast<std::uint32_t>(c.overwrite_count - n);
   }
-  std::size_t i = 0;
-  for (const element e : overwrites) {
-    if (i == n) break;
-    PermissionOverwrite& ow = g.overwrite_pool[c.overwrites_offset + i++];
-    object o;
-    if (e.get_object().get(o) != simdjson::SUCCESS) {
-      ow = {};
-      continue;
-    }
-    ow.id = snowflake(o["id"]);
-    ow.allow = snowflake(o["allow"]);  // decimal strings, like snowflakes
-    ow.deny = snowflake(o["deny"]);
-    element type;
-    ow.type = o["type"].get(type) == simdjson::SUCCESS ? narrow<std::uint8_t>(uint(type)) : 0;
-  }
+  std::copy(scratch.begin(), scratch.end(), g.overwrite_pool.begin() + c.overwrites_offset);
   c.overwrite_count = static_cast<std::uint16_t>(n);
 }
 
-void read_channel_fields(CachedGuild& g, CachedChannel& c, object json) {
-  for (const auto field : json) {
-    const std::string_view k = field.key;
+template <class Object>
+void read_channel_fields(CachedGuild& g, CachedChannel& c, Object& json) {
+  for_each_field(json, [&](std::string_view k, auto& value) {
     if (k == "name") {
-      c.name.assign(text(field.value));
+      c.name.assign(text(value));
     } else if (k == "type") {
-      c.type = narrow<std::uint8_t>(uint(field.value));
+      c.type = narrow<std::uint8_t>(uint(value));
     } else if (k == "position") {
-      c.position = narrow<std::uint16_t>(uint(field.value));
+      c.position = narrow<std::uint16_t>(uint(value));
     } else if (k == "parent_id") {
-      c.parent_id = snowflake(field.value);
+      c.parent_id = snowflake(value);
     } else if (k == "topic") {
-      c.topic.assign(text(field.value));
+      c.topic.assign(text(value));
     } else if (k == "nsfw") {
-      c.nsfw = boolean(field.value);
+      c.nsfw = boolean(value);
     } else if (k == "rate_limit_per_user") {
-      c.rate_limit_per_user = narrow<std::uint16_t>(uint(field.value));
+      c.rate_limit_per_user = narrow<std::uint16_t>(uint(value));
     } else if (k == "bitrate") {
-      c.bitrate = narrow<std::uint32_t>(uint(field.value));
+      c.bitrate = narrow<std::uint32_t>(uint(value));
     } else if (k == "user_limit") {
-      c.user_limit = narrow<std::uint16_t>(uint(field.value));
+      c.user_limit = narrow<std::uint16_t>(uint(value));
     } else if (k == "flags") {
-      c.flags = narrow<std::uint32_t>(uint(field.value));
+      c.flags = narrow<std::uint32_t>(uint(value));
     } else if (k == "permission_overwrites") {
-      array ows;
-      if (field.value.get_array().get(ows) == simdjson::SUCCESS) set_overwrites(g, c, ows);
+      typename json_types<std::remove_cvref_t<decltype(value)>>::array_type ows;
+      if (as_array(value, ows)) set_overwrites(g, c, ows);
     }
-  }
+  });
 }
 
 void remove_channel(State& state, std::uint64_t id) {
@@ -91,22 +110,35 @@ void remove_channel(State& state, std::uint64_t id) {
 
 }  // namespace
 
-void load_channels(State& state, CachedGuild& g, array channels) {
+namespace {
+
+template <class Array>
+void load_channels_from(State& state, CachedGuild& g, Array& channels, std::size_t expected) {
   release_channels(state, g);
-  g.channel_ids.reserve(channels.size());
-  for (const element e : channels) {
-    object o;
+  g.channel_ids.reserve(expected);
+  for_each_element(channels, [&](auto& e) {
+    typename json_types<std::remove_cvref_t<decltype(e)>>::object_type o;
     std::uint64_t id = 0;
-    if (e.get_object().get(o) != simdjson::SUCCESS || (id = snowflake(o["id"])) == 0) {
+    if (!as_object(e, o) || (id = object_id(o)) == 0) {
       ++state.malformed;
-      continue;
+      return;
     }
     CachedChannel& c = state.channels.upsert(id);
     c.guild_id = g.id;  // GUILD_CREATE's channels carry no guild_id
     read_channel_fields(g, c, o);
     g.channel_ids.push_back(id);
-  }
+  });
   g.overwrite_pool.shrink_to_fit();  // grown by doubling
+}
+
+}  // namespace
+
+void load_channels(State& state, CachedGuild& g, array channels) { load_channels_from(state, g, channels, channels.size()); }
+
+void load_channels(State& state, CachedGuild& g, od::array& channels) {
+  // No size before the walk: start near the usual count, trim after.
+  load_channels_from(state, g, channels, 64);
+  g.channel_ids.shrink_to_fit();
 }
 
 void release_channels(State& state, CachedGuild& g) {

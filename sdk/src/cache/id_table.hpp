@@ -71,6 +71,18 @@ class IdTable {
 
   std::size_t size() const noexcept { return size_; }
 
+  // Hints for a lookup of `id` coming soon: its index bucket, and (once that has arrived) the
+  // entity the bucket points to. A miss in a table of 100,000s costs two cache misses in a
+  // row; issued a few entities ahead, they overlap with other work instead.
+  void prefetch_bucket(std::uint64_t id) const noexcept {
+    if (!index_.empty()) __builtin_prefetch(&index_[home_of(id)]);
+  }
+  void prefetch_entity(std::uint64_t id) const noexcept {
+    if (index_.empty()) return;
+    const std::uint32_t slot = index_[home_of(id)];
+    if (slot != empty) __builtin_prefetch(&slots_[slot]);
+  }
+
   template <class F>
   void for_each(F&& f) const {
     for (const T& t : slots_) {

@@ -9,14 +9,8 @@ namespace megane::cache {
 void MemberRequests::on_dispatch(const Dispatch& d) {
   if (d.name == "GUILD_CREATE") {
     element unavailable;
-    if (d.data["unavailable"].get(unavailable) == simdjson::SUCCESS && boolean(unavailable)) return;
-    const std::uint64_t id = snowflake(d.data["id"]);
-    awaiting_.erase(id);
-    if (id == 0 || requested_.contains(id)) return;
-    requested_.emplace(id, d.shard_id);
-    pending_.insert(id);
-    // query "" with limit 0: every member (needs the GUILD_MEMBERS intent).
-    send_(d.shard_id, fmt::format(R"({{"op":8,"d":{{"guild_id":"{}","query":"","limit":0}}}})", id));
+    on_guild_create(d.shard_id, snowflake(d.data["id"]),
+                    d.data["unavailable"].get(unavailable) == simdjson::SUCCESS && boolean(unavailable));
   } else if (d.name == "GUILD_MEMBERS_CHUNK") {
     std::uint64_t index = 0, count = 0;
     if (d.data["chunk_index"].get(index) != simdjson::SUCCESS || d.data["chunk_count"].get(count) != simdjson::SUCCESS) {
@@ -42,6 +36,16 @@ void MemberRequests::on_dispatch(const Dispatch& d) {
       }
     }
   }
+}
+
+void MemberRequests::on_guild_create(std::uint32_t shard, std::uint64_t id, bool unavailable) {
+  if (unavailable) return;
+  awaiting_.erase(id);
+  if (id == 0 || requested_.contains(id)) return;
+  requested_.emplace(id, shard);
+  pending_.insert(id);
+  // query "" with limit 0: every member (needs the GUILD_MEMBERS intent).
+  send_(shard, fmt::format(R"({{"op":8,"d":{{"guild_id":"{}","query":"","limit":0}}}})", id));
 }
 
 void MemberRequests::done(std::uint64_t guild_id) {

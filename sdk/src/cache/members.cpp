@@ -2,6 +2,7 @@
 // one pool per guild (a member holds an offset and a count, not a vector of its own). What is
 // kept follows CacheOptions::members.
 #include <algorithm>
+#include <optional>
 
 #include "cache_state.hpp"
 
@@ -10,7 +11,8 @@ namespace {
 
 bool by_user(const CachedMember& a, const CachedMember& b) noexcept { return a.user_id < b.user_id; }
 
-std::uint32_t unix_seconds(element value) noexcept {
+template <class Value>
+std::uint32_t unix_seconds(Value& value) noexcept {
   const std::int64_t ms = timestamp_ms(value);
   return ms <= 0 ? 0 : narrow<std::uint32_t>(static_cast<std::uint64_t>(ms / 1000));
 }
@@ -29,8 +31,10 @@ void compact_role_pool(CachedGuild& g) {
   g.member_role_holes = 0;
 }
 
-void set_roles(CachedGuild& g, CachedMember& m, array roles) {
-  const std::size_t n = std::min<std::size_t>(roles.size(), 255);
+// At most 255 role ids per member (role_count is a byte; Discord caps a guild at 250 roles).
+constexpr std::size_t max_member_roles = 255;
+
+void store_roles(CachedGuild& g, CachedMember& m, const std::uint64_t* ids, std::size_t n) {
   if (n > m.role_count) {  // does not fit where the old list was: append, leave a hole
     g.member_role_holes += m.role_count;
     m.roles_offset = static_cast<std::uint32_t>(g.member_role_pool.size());
@@ -38,12 +42,19 @@ void set_roles(CachedGuild& g, CachedMember& m, array roles) {
   } else {
     g.member_role_holes += static_cast<std::uint32_t>(m.role_count - n);
   }
-  std::size_t i = 0;
-  for (const element r : roles) {
-    if (i == n) break;
-    g.member_role_pool[m.roles_offset + i++] = snowflake(r);
-  }
+  std::copy(ids, ids + n, g.member_role_pool.begin() + m.roles_offset);
   m.role_count = static_cast<std::uint8_t>(n);
+}
+
+// The ids are gathered first: an On-Demand array has no size before it is walked.
+template <class Array>
+void set_roles(CachedGuild& g, CachedMember& m, Array& roles) {
+  std::uint64_t ids[max_member_roles];
+  std::size_t n = 0;
+  for_each_element(roles, [&](auto& r) {
+    if (n < max_member_roles) ids[n++] = snowflake(r);
+  });
+  store_roles(g, m, ids, n);
 }
 
 // Nicknames are rare: a sorted side list instead of 16 bytes in every member.
@@ -64,34 +75,73 @@ void set_bit(CachedMember& m, std::uint8_t bit, bool on) noexcept {
   m.bits = static_cast<std::uint8_t>(on ? m.bits | bit : m.bits & ~bit);
 }
 
+// One of a member's own fields ("user" and others are left alone).
+template <class Value>
+void read_member_field(CachedGuild& g, CachedMember& m, std::string_view k, Value& value) {
+  if (k == "roles") {
+    typename json_types<std::remove_cvref_t<Value>>::array_type roles;
+    if (as_array(value, roles)) set_roles(g, m, roles);
+  } else if (k == "nick") {
+    set_nick(g, m.user_id, text(value));
+  } else if (k == "joined_at") {
+    const std::int64_t ms = std::max<std::int64_t>(timestamp_ms(value), 0);
+    m.joined_at_s = narrow<std::uint32_t>(static_cast<std::uint64_t>(ms / 1000));
+    m.joined_at_ms = static_cast<std::uint16_t>(ms % 1000);
+  } else if (k == "premium_since") {
+    m.premium_since_s = unix_seconds(value);
+  } else if (k == "communication_disabled_until") {
+    m.timeout_until_s = unix_seconds(value);
+  } else if (k == "flags") {
+    m.flags = narrow<std::uint16_t>(uint(value));
+  } else if (k == "deaf") {
+    set_bit(m, CachedMember::deaf_bit, boolean(value));
+  } else if (k == "mute") {
+    set_bit(m, CachedMember::mute_bit, boolean(value));
+  } else if (k == "pending") {
+    set_bit(m, CachedMember::pending_bit, boolean(value));
+  }
+}
+
 // Every key present in `json` overwrites its field; the others stay (member updates may be
 // partial).
-void read_member_fields(CachedGuild& g, CachedMember& m, object json) {
-  for (const auto field : json) {
-    const std::string_view k = field.key;
-    if (k == "roles") {
-      array roles;
-      if (field.value.get_array().get(roles) == simdjson::SUCCESS) set_roles(g, m, roles);
+template <class Object>
+void read_member_fields(CachedGuild& g, CachedMember& m, Object& json) {
+  for_each_field(json, [&](std::string_view k, auto& value) { read_member_field(g, m, k, value); });
+}
+
+// A member of a fresh list whose users go through the pipeline, in a single walk over the
+// object: the user's fields are read where "user" stands, the member's own around it; the
+// nickname, filed under the user id, is set once that is known. False (and nothing changed)
+// when there is no user id.
+template <class Object>
+bool load_member(CachedGuild& g, Object& json, UserPipeline& users) {
+  const std::size_t pool_size = g.member_role_pool.size();
+  CachedMember& m = g.members.emplace_back();
+  UserFields& u = users.next();
+  u.id = 0;
+  bool user_seen = false, nick_seen = false;
+  std::string_view nick;  // lives in the payload (DOM) or the parser's string buffer (On-Demand)
+  for_each_field(json, [&](std::string_view k, auto& value) {
+    if (k == "user") {
+      typename json_types<std::remove_cvref_t<decltype(value)>>::object_type user;
+      if (!user_seen && as_object(value, user)) read_user_fields(u, user);  // the first "user" counts
+      user_seen = true;
     } else if (k == "nick") {
-      set_nick(g, m.user_id, text(field.value));
-    } else if (k == "joined_at") {
-      const std::int64_t ms = std::max<std::int64_t>(timestamp_ms(field.value), 0);
-      m.joined_at_s = narrow<std::uint32_t>(static_cast<std::uint64_t>(ms / 1000));
-      m.joined_at_ms = static_cast<std::uint16_t>(ms % 1000);
-    } else if (k == "premium_since") {
-      m.premium_since_s = unix_seconds(field.value);
-    } else if (k == "communication_disabled_until") {
-      m.timeout_until_s = unix_seconds(field.value);
-    } else if (k == "flags") {
-      m.flags = narrow<std::uint16_t>(uint(field.value));
-    } else if (k == "deaf") {
-      set_bit(m, CachedMember::deaf_bit, boolean(field.value));
-    } else if (k == "mute") {
-      set_bit(m, CachedMember::mute_bit, boolean(field.value));
-    } else if (k == "pending") {
-      set_bit(m, CachedMember::pending_bit, boolean(field.value));
+      nick = text(value);
+      nick_seen = true;
+    } else {
+      read_member_field(g, m, k, value);
     }
+  });
+  if (u.id == 0) {
+    g.members.pop_back();
+    g.member_role_pool.resize(pool_size);  // its roles, appended to the pool
+    return false;
   }
+  m.user_id = u.id;
+  if (nick_seen) set_nick(g, m.user_id, nick);
+  users.push();
+  return true;
 }
 
 CachedMember* find_member(CachedGuild& g, std::uint64_t user_id, std::size_t sorted_end) {
@@ -101,24 +151,49 @@ CachedMember* find_member(CachedGuild& g, std::uint64_t user_id, std::size_t sor
   return it != end && it->user_id == user_id ? &*it : nullptr;
 }
 
+// The member's "user" object and its id. On-Demand: the member object is rewound after, for
+// the walk over the member's own fields.
+bool member_user(object json, object& user, std::uint64_t& id) {
+  element e;
+  if (json["user"].get(e) != simdjson::SUCCESS) return false;
+  if (!as_object(e, user)) {  // not an object: no id, as snowflake(user["id"]) reads it
+    id = 0;
+    return true;
+  }
+  id = object_id(user);
+  return true;
+}
+
+bool member_user(od::object& json, od::object& user, std::uint64_t& id) {
+  od::value v;
+  if (json.find_field_unordered("user").get(v) != simdjson::SUCCESS) return false;
+  id = as_object(v, user) ? object_id(user) : 0;
+  return true;
+}
+
+void rewind(object) noexcept {}
+bool rewind(od::object& json) noexcept { return json.reset().error() == simdjson::SUCCESS; }
+
 // A member object (with "user") into the guild: updates the member if it is among the first
 // `sorted_end` members, else appends it (taking a user reference). Returns false when it has
 // no user id.
-bool upsert_member(State& state, CachedGuild& g, object json, std::size_t sorted_end) {
-  element user;
-  if (json["user"].get(user) != simdjson::SUCCESS) return false;
-  const std::uint64_t user_id = snowflake(user["id"]);
-  if (user_id == 0) return false;
+template <class Object>
+bool upsert_member(State& state, CachedGuild& g, Object& json, std::size_t sorted_end) {
+  Object user;
+  std::uint64_t user_id = 0;
+  if (!member_user(json, user, user_id) || user_id == 0) return false;
   if (!keeps_member(state, user_id)) {
-    update_user(state, user);  // a user cached through another guild still learns the change
+    update_user(state, user, user_id);  // a user cached through another guild still learns the change
     return true;
   }
   if (CachedMember* m = find_member(g, user_id, sorted_end)) {
-    update_user(state, user);
+    update_user(state, user, user_id);
+    rewind(json);
     read_member_fields(g, *m, json);
     return true;
   }
-  acquire_user(state, user);
+  acquire_user(state, user, user_id);
+  rewind(json);
   CachedMember& m = g.members.emplace_back();
   m.user_id = user_id;
   read_member_fields(g, m, json);
@@ -156,17 +231,26 @@ bool keeps_member(const State& state, std::uint64_t user_id) {
   return false;
 }
 
-void load_members(State& state, CachedGuild& g, array members) {
+namespace {
+
+template <class Array>
+void load_members_from(State& state, CachedGuild& g, Array& members, std::size_t expected) {
   std::vector<CachedMember> old = std::move(g.members);
   g.members.clear();
   g.member_role_pool.clear();
   g.member_role_holes = 0;
   g.nicks.clear();
-  if (state.options.members == MemberCache::all) g.members.reserve(members.size());
-  for (const element m : members) {
-    object o;
-    if (m.get_object().get(o) != simdjson::SUCCESS || !upsert_member(state, g, o, 0)) ++state.malformed;
+  std::optional<UserPipeline> users;
+  if (state.options.members == MemberCache::all) {
+    g.members.reserve(expected);
+    users.emplace(state);
   }
+  for_each_element(members, [&](auto& m) {
+    typename json_types<std::remove_cvref_t<decltype(m)>>::object_type o;
+    const bool loaded = as_object(m, o) && (users ? load_member(g, o, *users) : upsert_member(state, g, o, 0));
+    if (!loaded) ++state.malformed;
+  });
+  if (users) users->flush();
   merge_tail(state, g, 0);
   // The pool grew by doubling; a guild keeps this size until members change.
   g.members.shrink_to_fit();
@@ -174,6 +258,14 @@ void load_members(State& state, CachedGuild& g, array members) {
   g.nicks.shrink_to_fit();
   // After the new references are taken, so users in both lists are never freed in between.
   for (const CachedMember& m : old) release_user(state, m.user_id);
+}
+
+}  // namespace
+
+void load_members(State& state, CachedGuild& g, array members) { load_members_from(state, g, members, members.size()); }
+
+void load_members(State& state, CachedGuild& g, od::array& members, std::size_t expected) {
+  load_members_from(state, g, members, expected);
 }
 
 void release_members(State& state, CachedGuild& g) {

@@ -8,55 +8,80 @@ namespace megane::cache {
 namespace {
 
 // Permissions arrive as a decimal string ("1071698660929").
-std::uint64_t permission_bits(element value) noexcept { return snowflake(value); }
+template <class Value>
+std::uint64_t permission_bits(Value& value) noexcept { return snowflake(value); }
 
 void set_bit(CachedRole& r, std::uint8_t bit, bool on) noexcept {
   r.bits = static_cast<std::uint8_t>(on ? r.bits | bit : r.bits & ~bit);
 }
 
-void read_role_fields(CachedRole& role, object json) {
-  for (const auto field : json) {
-    const std::string_view k = field.key;
+std::uint64_t tags_bot_id(element value) noexcept {
+  object tags;
+  return as_object(value, tags) ? snowflake(tags["bot_id"]) : 0;
+}
+
+std::uint64_t tags_bot_id(od::value& value) noexcept {
+  od::object tags;
+  od::value id;
+  return as_object(value, tags) && tags.find_field_unordered("bot_id").get(id) == simdjson::SUCCESS ? snowflake(id) : 0;
+}
+
+template <class Object>
+void read_role_fields(CachedRole& role, Object& json) {
+  for_each_field(json, [&](std::string_view k, auto& value) {
     if (k == "name") {
-      role.name.assign(text(field.value));
+      role.name.assign(text(value));
     } else if (k == "permissions") {
-      role.permissions = permission_bits(field.value);
+      role.permissions = permission_bits(value);
     } else if (k == "color") {
-      role.color = narrow<std::uint32_t>(uint(field.value));
+      role.color = narrow<std::uint32_t>(uint(value));
     } else if (k == "position") {
-      role.position = narrow<std::uint16_t>(uint(field.value));
+      role.position = narrow<std::uint16_t>(uint(value));
     } else if (k == "hoist") {
-      set_bit(role, CachedRole::hoist_bit, boolean(field.value));
+      set_bit(role, CachedRole::hoist_bit, boolean(value));
     } else if (k == "managed") {
-      set_bit(role, CachedRole::managed_bit, boolean(field.value));
+      set_bit(role, CachedRole::managed_bit, boolean(value));
     } else if (k == "mentionable") {
-      set_bit(role, CachedRole::mentionable_bit, boolean(field.value));
+      set_bit(role, CachedRole::mentionable_bit, boolean(value));
     } else if (k == "flags") {
-      role.flags = narrow<std::uint8_t>(uint(field.value));
+      role.flags = narrow<std::uint8_t>(uint(value));
     } else if (k == "tags") {
-      object tags;
-      role.bot_id = field.value.get_object().get(tags) == simdjson::SUCCESS ? snowflake(tags["bot_id"]) : 0;
+      role.bot_id = tags_bot_id(value);
     }
-  }
+  });
 }
 
 bool by_id(const CachedRole& a, const CachedRole& b) noexcept { return a.id < b.id; }
 
 }  // namespace
 
-void load_roles(CachedGuild& g, array roles) {
+namespace {
+
+template <class Array>
+void load_roles_from(CachedGuild& g, Array& roles, std::size_t expected) {
   g.roles.clear();
-  g.roles.reserve(roles.size());
-  for (const element r : roles) {
-    object o;
-    if (r.get_object().get(o) != simdjson::SUCCESS) continue;
+  g.roles.reserve(expected);
+  for_each_element(roles, [&](auto& r) {
+    typename json_types<std::remove_cvref_t<decltype(r)>>::object_type o;
+    if (!as_object(r, o)) return;
     CachedRole role;
-    role.id = snowflake(o["id"]);
-    if (role.id == 0) continue;
+    role.id = object_id(o);
+    if (role.id == 0) return;
     read_role_fields(role, o);
     g.roles.push_back(std::move(role));
-  }
+  });
   std::sort(g.roles.begin(), g.roles.end(), by_id);
+}
+
+}  // namespace
+
+void load_roles(CachedGuild& g, array roles) { load_roles_from(g, roles, roles.size()); }
+
+void load_roles(CachedGuild& g, od::array& roles) {
+  // Discord's guilds have at most 250 roles; the vector keeps what it grew to, so start near
+  // the usual count instead of counting the array first (a second walk over it).
+  load_roles_from(g, roles, 32);
+  g.roles.shrink_to_fit();
 }
 
 void apply_role_upsert(State& state, element data) {

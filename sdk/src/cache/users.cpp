@@ -14,39 +14,117 @@ std::uint16_t discriminator(std::string_view s) noexcept {
   return v;
 }
 
-}  // namespace
-
-void read_user_fields(CachedUser& user, object json) {
-  for (const auto field : json) {
-    const std::string_view k = field.key;
-    if (k == "username") {
-      user.username.assign(text(field.value));
+template <class Object>
+void read_fields(UserFields& u, Object& json) {
+  u.present = 0;
+  u.id = 0;
+  bool id_seen = false;
+  for_each_field(json, [&](std::string_view k, auto& value) {
+    if (k == "id") {
+      if (!id_seen) u.id = snowflake(value);  // the first "id", as a lookup by key finds
+      id_seen = true;
+    } else if (k == "username") {
+      u.username.assign(text(value));
+      u.present |= UserFields::username_bit;
     } else if (k == "global_name") {
-      user.global_name.assign(text(field.value));
+      u.global_name.assign(text(value));
+      u.present |= UserFields::global_name_bit;
     } else if (k == "avatar") {
-      user.avatar.assign(text(field.value));
+      u.avatar.assign(text(value));
+      u.present |= UserFields::avatar_bit;
     } else if (k == "discriminator") {
-      user.discriminator = discriminator(text(field.value));
+      u.discriminator = discriminator(text(value));
+      u.present |= UserFields::discriminator_bit;
     } else if (k == "bot") {
-      user.bot = boolean(field.value);
+      u.bot = boolean(value);
+      u.present |= UserFields::bot_bit;
     } else if (k == "system") {
-      user.system = boolean(field.value);
+      u.system = boolean(value);
+      u.present |= UserFields::system_bit;
     } else if (k == "public_flags") {
-      user.public_flags = narrow<std::uint32_t>(uint(field.value));
+      u.public_flags = narrow<std::uint32_t>(uint(value));
+      u.present |= UserFields::public_flags_bit;
     }
-  }
+  });
 }
 
-std::uint64_t acquire_user(State& state, element user_json) {
-  object o;
-  if (user_json.get_object().get(o) != simdjson::SUCCESS) return 0;
-  const std::uint64_t id = snowflake(o["id"]);
+// Every field the object had overwrites the user's; the others stay.
+void store_fields(CachedUser& user, UserFields& u) {
+  if (u.present & UserFields::username_bit) user.username = std::move(u.username);
+  if (u.present & UserFields::global_name_bit) user.global_name = std::move(u.global_name);
+  if (u.present & UserFields::avatar_bit) user.avatar = std::move(u.avatar);
+  if (u.present & UserFields::discriminator_bit) user.discriminator = u.discriminator;
+  if (u.present & UserFields::bot_bit) user.bot = u.bot;
+  if (u.present & UserFields::system_bit) user.system = u.system;
+  if (u.present & UserFields::public_flags_bit) user.public_flags = u.public_flags;
+}
+
+template <class Object>
+void read_user_fields(CachedUser& user, Object& json) {
+  UserFields u;
+  read_fields(u, json);
+  store_fields(user, u);
+}
+
+template <class Object>
+std::uint64_t acquire(State& state, Object& o, std::uint64_t id) {
   if (id == 0) return 0;
   CachedUser& user = state.users.upsert(id);
   read_user_fields(user, o);
   ++user.refs;
   return id;
 }
+
+template <class Object>
+void update(State& state, Object& o, std::uint64_t id) {
+  if (CachedUser* user = state.users.find(id)) read_user_fields(*user, o);
+}
+
+}  // namespace
+
+void read_user_fields(UserFields& out, object o) { read_fields(out, o); }
+void read_user_fields(UserFields& out, od::object& o) { read_fields(out, o); }
+
+void UserPipeline::push() {
+  const std::uint64_t id = ring_[(head_ + count_) % depth].id;
+  state_.users.prefetch_bucket(id);
+  ++count_;
+  // The bucket of the user pushed `entity_lag` pushes ago has had time to arrive: now its entity.
+  if (count_ > entity_lag) state_.users.prefetch_entity(ring_[(head_ + count_ - 1 - entity_lag) % depth].id);
+  if (count_ == depth) acquire_oldest();
+}
+
+void UserPipeline::flush() {
+  while (count_ > 0) acquire_oldest();
+}
+
+void UserPipeline::acquire_oldest() {
+  UserFields& u = ring_[head_];
+  CachedUser& user = state_.users.upsert(u.id);
+  store_fields(user, u);
+  ++user.refs;
+  head_ = (head_ + 1) % depth;
+  --count_;
+}
+
+std::uint64_t object_id(object o) noexcept { return snowflake(o["id"]); }
+
+std::uint64_t object_id(od::object& o) noexcept {
+  // Discord sends "id" first, so finding it costs one key; then back to the start for the
+  // walk over every field.
+  od::value id;
+  const std::uint64_t v = o.find_field_unordered("id").get(id) == simdjson::SUCCESS ? snowflake(id) : 0;
+  if (o.reset().error() != simdjson::SUCCESS) return 0;
+  return v;
+}
+
+std::uint64_t acquire_user(State& state, element user_json) {
+  object o;
+  return as_object(user_json, o) ? acquire(state, o, object_id(o)) : 0;
+}
+
+std::uint64_t acquire_user(State& state, object o, std::uint64_t id) { return acquire(state, o, id); }
+std::uint64_t acquire_user(State& state, od::object& o, std::uint64_t id) { return acquire(state, o, id); }
 
 void release_user(State& state, std::uint64_t user_id) {
   CachedUser* user = state.users.find(user_id);
@@ -60,9 +138,11 @@ void release_user(State& state, std::uint64_t user_id) {
 
 void update_user(State& state, element user_json) {
   object o;
-  if (user_json.get_object().get(o) != simdjson::SUCCESS) return;
-  if (CachedUser* user = state.users.find(snowflake(o["id"]))) read_user_fields(*user, o);
+  if (as_object(user_json, o)) update(state, o, object_id(o));
 }
+
+void update_user(State& state, object o, std::uint64_t id) { update(state, o, id); }
+void update_user(State& state, od::object& o, std::uint64_t id) { update(state, o, id); }
 
 void apply_user_update(State& state, element data) {
   // USER_UPDATE is about the bot's own user, which READY pinned.
