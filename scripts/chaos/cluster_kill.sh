@@ -13,7 +13,7 @@ export MEGANE_CHAOS_GW_SECONDS="$MEGANE_CHAOS_SECONDS" MEGANE_CHAOS_GW_KILL_MS="
 which="${3:-both}"
 tests=()
 [ "$which" != gateway ] && tests+=("chaos: kill -9 random clusters under store writes and commands")
-[ "$which" != plain ] && tests+=("chaos: kill -9 a random gateway cluster every 2 s; its shards READY again within 10 s")
+[ "$which" != plain ] && tests+=("chaos: kill -9 a random gateway cluster every 2 s and its shards are READY again within 10 s")
 for t in "${tests[@]}"; do
   "$BUILD_DIR/bin/megane_integration_tests" --durations yes "$t"
 done

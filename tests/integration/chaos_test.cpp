@@ -180,7 +180,7 @@ token_file = ")" + fc.token_file.string() + "\"\ngateway_url = \"" + fc.gateway_
 
 }  // namespace
 
-TEST_CASE("chaos: kill -9 a random gateway cluster every 2 s; its shards READY again within 10 s",
+TEST_CASE("chaos: kill -9 a random gateway cluster every 2 s and its shards are READY again within 10 s",
           "[integration][chaos][gateway]") {
   // 20 s by default (~10 kills); scripts/chaos/cluster_kill.sh runs it longer.
   const auto seconds = std::chrono::seconds(env_long("MEGANE_CHAOS_GW_SECONDS", 20));

@@ -55,9 +55,8 @@ void add_children(Sweep& sweep, const Status& st) {
   std::vector<pid_t> leaders;
   for (const auto& c : st.clusters) leaders.push_back(c.pid);
   for (const auto& s : st.services) leaders.push_back(s.pid);
-  REQUIRE(leaders.size() == st.clusters.size() + st.services.size());
   for (const pid_t leader : leaders) {
-    REQUIRE(leader > 0);
+    if (leader <= 0) continue;  // not running (a cluster stopped for good after 4004)
     for (const pid_t p : processes_in_group(leader)) {
       const std::string environ = proc_environ(p);
       const fs::path proc = fs::path("/proc") / std::to_string(p);
@@ -114,18 +113,23 @@ void run_canary(bool from_env) {
   REQUIRE(fc.stat("identifies", "total") == 2);
 
   Sweep sweep;
+  for (const auto& c : st->clusters) REQUIRE(c.pid > 0);
+  for (const auto& sv : st->services) REQUIRE(sv.pid > 0);
   add_children(sweep, *st);
   // meganed itself: with token_env the variable is gone from what /proc shows, too.
   sweep.add("meganed /proc/PID/environ", proc_environ(d.process().pid()));
   sweep.add("meganed /proc/PID/cmdline", slurp(fs::path("/proc") / std::to_string(d.process().pid()) / "cmdline"));
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"status", "--json"}, {"status", "--shards"}, {"status", "--shards", "--json"},
+       {std::vector<std::string>{"status", "--json"}, {"status", "--shards"},
         {"stats", "--json"}, {"stats"}}) {
     std::vector<std::string> argv = {"--socket", d.socket().string()};
     argv.insert(argv.end(), args.begin(), args.end());
     const ToolRun r = run_meganectl(dir, argv);
+    std::string label = "meganectl";
+    for (const auto& a : args) label += " " + a;
+    INFO(label << ": " << r.output);
     CHECK(r.exit_code == 0);
-    sweep.add("meganectl " + args[0] + " " + args[1], r.output);
+    sweep.add(label, r.output);
   }
   // Stats and metrics once workers have reported (a second interval at least).
   std::string metrics;
@@ -228,12 +232,12 @@ class EchoingApi {
 
 }  // namespace
 
-TEST_CASE("secrets: a canary token from token_file shows in no log, /proc, status, stats, metrics or error",
+TEST_CASE("secrets: a canary token from token_file is in no log or /proc file or status or stats or metrics or error",
           "[integration][gateway][secrets]") {
   run_canary(false);
 }
 
-TEST_CASE("secrets: a canary token from token_env shows in no log, /proc, status, stats, metrics or error",
+TEST_CASE("secrets: a canary token from token_env is in no log or /proc file or status or stats or metrics or error",
           "[integration][gateway][secrets]") {
   run_canary(true);
 }
