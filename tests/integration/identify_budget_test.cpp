@@ -90,8 +90,11 @@ TEST_CASE("identify budget: crash loops never make meganed IDENTIFY below the re
   REQUIRE(b);
   CHECK(kills >= 10);
   CHECK(blocked);
-  // Discord's view: at most the identifies above the reserve, none refused for the budget.
-  CHECK(fc.stat("identifies", "total") <= start_remaining - reserve);
+  // Discord's view: at most the identifies above the reserve, none refused for the budget. The
+  // kills did force new identifies (the sessions were gone), so the reserve was tested.
+  const std::uint64_t sent = fc.stat("identifies", "total");
+  CHECK(sent > 4);
+  CHECK(sent <= start_remaining - reserve);
   CHECK(fc.stat("session_start_limit", "remaining") >= reserve);
   CHECK(fc.stat("budget_exhausted_identifies") == 0);
   // meganed's view: spent down to the reserve (it counts a permit of a killed process as used,
@@ -103,6 +106,9 @@ TEST_CASE("identify budget: crash loops never make meganed IDENTIFY below the re
   const ToolRun table = run_meganectl(dir, {"--socket", d.socket().string(), "status"});
   INFO(table.output);
   CHECK(table.output.find("identify blocked: identify budget") != std::string::npos);
+  WARN(kills << " kills: fakecord saw " << sent << " identifies (" << fc.stat("resumes", "failed")
+              << " failed resumes), budget " << fc.stat("session_start_limit", "remaining") << " left of "
+              << start_remaining << "; meganed: remaining " << b->remaining << ", " << b->waiting << " shards waiting");
   // Nothing changes while they wait: no identify sneaks out later.
   const std::uint64_t identifies = fc.stat("identifies", "total");
   std::this_thread::sleep_for(2s);
