@@ -10,8 +10,8 @@
 
 namespace megane::test {
 
-Fakecord::Fakecord(std::vector<std::string> extra) {
-  token_file = dir.write("token", fakecord_token);
+Fakecord::Fakecord(std::vector<std::string> extra, const std::string& token) {
+  token_file = dir.write("token", token);
   ::chmod(token_file.c_str(), 0600);
   std::vector<std::string> argv = {(bin_dir() / "fakecord").string(), "--token-file", token_file.string()};
   // Defaults unless `extra` sets them (fakecord takes each flag once).

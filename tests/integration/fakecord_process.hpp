@@ -16,8 +16,9 @@ namespace megane::test {
 inline constexpr const char* fakecord_token = "fakecord-test-token";
 
 struct Fakecord {
-  // `extra` flags replace the defaults (40 guilds, 5 members, HELLO every 5 s) they name.
-  explicit Fakecord(std::vector<std::string> extra = {});
+  // `extra` flags replace the defaults (40 guilds, 5 members, HELLO every 5 s) they name;
+  // `token` is the one token it accepts (written to token_file).
+  explicit Fakecord(std::vector<std::string> extra = {}, const std::string& token = fakecord_token);
 
   std::uint64_t stat(const char* key);       // a top-level counter of GET /stats
   std::uint64_t stat(const char* group, const char* key);  // e.g. ("resumes", "total")

@@ -71,7 +71,12 @@ std::variant<BotToken, std::string> from_file(const GatewayConfig& g, const std:
 
 std::variant<BotToken, std::string> read_token(const GatewayConfig& gateway, const std::string& config_file) {
   std::string env_value;
-  if (const char* v = std::getenv(gateway.token_env.c_str())) env_value = v;
+  if (char* v = std::getenv(gateway.token_env.c_str())) {
+    env_value = v;
+    // unsetenv() only drops the pointer: the bytes stay in the environment block the kernel
+    // shows as /proc/PID/environ (to our uid and root) for the daemon's whole life.
+    std::memset(v, 0, std::strlen(v));
+  }
   // Before anything can fail or spawn: children copy meganed's environment.
   ::unsetenv(gateway.token_env.c_str());
   if (!gateway.token_file.empty()) {

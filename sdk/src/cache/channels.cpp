@@ -101,6 +101,28 @@ void read_channel_fields(CachedGuild& g, CachedChannel& c, Object& json) {
   });
 }
 
+// The channel record `id` as one of g's, created if new. Channel ids are global, so a payload
+// may name a channel the cache holds for another guild (Discord never moves channels, but a
+// malformed or hostile payload can): its overwrite range then points into the other guild's
+// pool, and writing through it overran g's (a fuzz finding). The other guild lets it go and g
+// gets a clean record.
+CachedChannel& claim_channel(State& state, CachedGuild& g, std::uint64_t id) {
+  bool created = false;
+  CachedChannel& c = state.channels.upsert(id, &created);
+  if (!created && c.guild_id == g.id) return c;
+  if (!created) {
+    if (CachedGuild* old = state.find_guild(c.guild_id)) {
+      std::erase(old->channel_ids, id);
+      old->overwrite_holes += c.overwrite_count;
+    }
+    c = CachedChannel{};
+    c.id = id;
+  }
+  c.guild_id = g.id;
+  g.channel_ids.push_back(id);
+  return c;
+}
+
 void remove_channel(State& state, std::uint64_t id) {
   if (const CachedChannel* c = state.channels.find(id)) {
     if (CachedGuild* g = state.find_guild(c->guild_id)) g->overwrite_holes += c->overwrite_count;
@@ -123,10 +145,10 @@ void load_channels_from(State& state, CachedGuild& g, Array& channels, std::size
       ++state.malformed;
       return;
     }
-    CachedChannel& c = state.channels.upsert(id);
-    c.guild_id = g.id;  // GUILD_CREATE's channels carry no guild_id
+    // GUILD_CREATE's channels carry no guild_id. g's own were released above, so a record
+    // already on g is a duplicate in this list: listed once, the last copy wins.
+    CachedChannel& c = claim_channel(state, g, id);
     read_channel_fields(g, c, o);
-    g.channel_ids.push_back(id);
   });
   g.overwrite_pool.shrink_to_fit();  // grown by doubling
 }
@@ -160,12 +182,7 @@ void apply_channel_upsert(State& state, element data) {
     ++state.malformed;
     return;
   }
-  bool created = false;
-  CachedChannel& c = state.channels.upsert(id, &created);
-  if (created) {
-    c.guild_id = g->id;
-    g->channel_ids.push_back(id);
-  }
+  CachedChannel& c = claim_channel(state, *g, id);
   read_channel_fields(*g, c, o);
   compact_overwrite_pool(state, *g);
 }

@@ -1,6 +1,7 @@
 // Guild roles, kept in the guild sorted by id (a guild has at most 250).
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 
 #include "cache_state.hpp"
 
@@ -70,7 +71,17 @@ void load_roles_from(CachedGuild& g, Array& roles, std::size_t expected) {
     read_role_fields(role, o);
     g.roles.push_back(std::move(role));
   });
-  std::sort(g.roles.begin(), g.roles.end(), by_id);
+  // Lookups binary-search by id and updates change the first match, so a role listed twice
+  // (Discord never does; a malformed payload can, found by fuzzing) would leave a stale copy
+  // that counts and shows: keep one, the last listed, as members do.
+  std::stable_sort(g.roles.begin(), g.roles.end(), by_id);
+  auto out = g.roles.begin();
+  for (auto it = g.roles.begin(); it != g.roles.end(); ++it) {
+    if (std::next(it) != g.roles.end() && std::next(it)->id == it->id) continue;
+    if (out != it) *out = std::move(*it);
+    ++out;
+  }
+  g.roles.erase(out, g.roles.end());
 }
 
 }  // namespace
