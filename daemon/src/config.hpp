@@ -113,6 +113,18 @@ struct MetricsConfig {
   Millis unhealthy_after{60'000};  // /healthz fails once a shard is down this long
 };
 
+// [cache]: what each cluster's cache keeps, handed to the clusters (cache_config) so the SDK's
+// cache follows the config. Absent: the bot's own CacheOptions apply.
+enum class MemberCachePolicy { all, own, none };
+
+struct CacheSection {
+  bool enabled = true;
+  bool channels = true;
+  bool roles = true;
+  MemberCachePolicy members = MemberCachePolicy::all;
+  bool cache_all_members = false;  // needs members = "all" (and GUILD_MEMBERS in gateway.intents)
+};
+
 enum class LogLevel { trace, debug, info, warn, error };
 
 struct Config {
@@ -127,6 +139,7 @@ struct Config {
   std::optional<GatewayConfig> gateway;
   StatsConfig stats;
   std::optional<MetricsConfig> metrics;
+  std::optional<CacheSection> cache;
   LogLevel log_level = LogLevel::info;
 };
 

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "config_gateway.hpp"
+#include "config_cache.hpp"
 #include "config_stats.hpp"
 #include "duration.hpp"
 
@@ -25,8 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 11> top_keys{"name",  "bot",     "services", "sharding", "supervision", "ipc",
-                                                    "store", "gateway", "stats",    "metrics",  "log"};
+constexpr std::array<std::string_view, 12> top_keys{"name",  "bot",     "services", "sharding", "supervision", "ipc",
+                                                    "store", "gateway", "stats",    "metrics",  "cache", "log"};
 constexpr std::array<std::string_view, 5> store_keys{"persistence", "path", "fsync", "rewrite_min_bytes",
                                                      "rewrite_growth_percent"};
 constexpr std::array<std::string_view, 3> fsync_modes{"always", "everysec", "no"};
@@ -106,6 +107,7 @@ class Schema : public TreeChecker {
     check_auto_shards_need_gateway(*this, root, config_);
     read_stats_section(*this, root, config_);
     read_metrics_section(*this, root, config_);
+    read_cache_section(*this, root, config_);
     read_log(root);
     if (has_errors()) return first_config_error();
     return std::move(config_);

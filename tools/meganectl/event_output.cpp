@@ -11,7 +11,7 @@ namespace {
 
 // The range of kinds protocol.hpp defines; a newer daemon may send more.
 constexpr std::uint16_t first_kind = 1;
-constexpr std::uint16_t last_kind = static_cast<std::uint16_t>(proto::EventKind::shard);
+constexpr std::uint16_t last_kind = static_cast<std::uint16_t>(proto::EventKind::all_members_cached);
 
 }  // namespace
 
