@@ -152,7 +152,7 @@ TEST_CASE("fetch: a guild from its owning cluster, users and channels from any c
   CHECK(with.find(R"("status":"ok","cluster":1)") != std::string::npos);
   CHECK(with.find(R"("id":")" + gid + "\"") != std::string::npos);
   CHECK(with.find(R"("members":[)") != std::string::npos);
-  CHECK(count_of(with, R"("joined_at")") == 5);  // fakecord: 5 members per guild
+  CHECK(count_of(with, R"("deaf":)") == 5);  // fakecord: 5 members per guild
   const std::string without = fetch_via(c, 0, "guild", {gid}, false);
   CHECK(without.find(R"("status":"ok","cluster":1)") != std::string::npos);
   CHECK(without.find(R"("members":)") == std::string::npos);
@@ -286,7 +286,7 @@ TEST_CASE("fetch: [cache] in meganed's config decides what clusters cache", "[in
   CHECK(one.channels.empty());
   auto guild = fetch_direct(c, proto::FetchKind::guild, {id_of(one.guilds.front())}, true);
   REQUIRE(guild[0].status == proto::FetchStatus::found);
-  CHECK(count_of(guild[0].json, R"("joined_at")") == 1);  // the bot alone
+  CHECK(count_of(guild[0].json, R"("deaf":)") == 1);  // the bot alone
   CHECK(d.log().find("cache settings from meganed's [cache] section") != std::string::npos);
 }
 
@@ -344,5 +344,5 @@ TEST_CASE("fetch: all_members_cached arrives once, after every cluster has its m
   const Ids zero = ids_of(c, 0);
   auto guild = fetch_direct(c, proto::FetchKind::guild, {id_of(zero.guilds.front())}, true);
   REQUIRE(guild[0].status == proto::FetchStatus::found);
-  CHECK(count_of(guild[0].json, R"("joined_at")") == 30);
+  CHECK(count_of(guild[0].json, R"("deaf":)") == 30);
 }
