@@ -83,6 +83,9 @@ class FetchBench final : public megane::ClusterWorker {
       wait.expires_after(50ms);
       co_await wait.async_wait(boost::asio::use_awaitable);
     }
+    // GUILD_CREATEs follow READY: give both clusters' caches time to fill.
+    wait.expires_after(3s);
+    co_await wait.async_wait(boost::asio::use_awaitable);
     std::string lines;
     try {
       lines = co_await measure();
@@ -98,6 +101,7 @@ class FetchBench final : public megane::ClusterWorker {
   boost::asio::awaitable<megane::CommandResult> handle_command(const megane::CommandRequest&) override {
     std::string guilds, users;
     cache().for_each_guild([&](const megane::CachedGuild& g) {
+      if (g.unavailable) return;  // its GUILD_CREATE is not in yet
       guilds += fmt::format("{}{}", guilds.empty() ? "" : ",", g.id);
       for (const megane::CachedMember& m : g.members) users += fmt::format("{}{}", users.empty() ? "" : ",", m.user_id);
     });

@@ -33,12 +33,24 @@ void ClusterWorker::set_cache_options(CacheOptions options) {
     member_requests_ = std::make_unique<cache::MemberRequests>(
         [this](std::uint32_t shard, std::string payload) { return gateway_->send(shard, std::move(payload)); },
         [this] {
-          // meganed's all_members_cached event waits for every cluster's report; the SDK sends
-          // it, so an override of all_members_cached() cannot forget to.
-          if (!ipc().send(proto::MessageType::members_cached)) logger().warn("could not report all members cached to meganed");
+          report_members_cached();
           all_members_cached();
         });
   }
+}
+
+void ClusterWorker::report_members_cached() {
+  // meganed's all_members_cached event waits for every cluster's report, so report only when
+  // every shard of the range is READY (a shard still connecting has guilds to come) and all
+  // their guilds are complete. The SDK sends it, so an override of all_members_cached()
+  // cannot forget to.
+  if (members_cached_reported_ || !member_requests_ || !member_requests_->complete()) return;
+  if (!gateway_->started() || gateway_->shards_ready() < shard_count()) return;
+  if (!ipc().send(proto::MessageType::members_cached)) {
+    logger().warn("could not report all members cached to meganed");
+    return;
+  }
+  members_cached_reported_ = true;
 }
 
 boost::asio::awaitable<void> ClusterWorker::apply_configured_cache() {
@@ -109,6 +121,7 @@ boost::asio::awaitable<void> ClusterWorker::connect_gateway() {
                          std::make_unique<gateway::DaemonAuthority>(ipc()));
   const bool ready = co_await gateway_->impl().wait_ready();
   if (!ready) throw std::runtime_error("the gateway did not become ready");
+  report_members_cached();  // the last guilds may have completed before the last READY
   logger().info("all {} shards are ready", shard_count());
 }
 

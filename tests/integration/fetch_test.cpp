@@ -114,6 +114,12 @@ std::vector<proto::FetchOutcome> fetch_direct(Client& c, proto::FetchKind kind, 
 
 std::uint64_t id_of(const std::string& text) { return std::stoull(text); }
 
+// GUILD_CREATEs follow READY: waits until the two clusters hold all of fakecord's 40 guilds.
+void wait_cached(Client& c) {
+  const bool all = wait_until([&] { return ids_of(c, 0).guilds.size() + ids_of(c, 1).guilds.size() == 40; }, 20s);
+  REQUIRE(all);
+}
+
 std::size_t count_of(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
   for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
@@ -141,6 +147,7 @@ TEST_CASE("fetch: a guild from its owning cluster, users and channels from any c
   REQUIRE(d.wait_all_ready(30s));
   Client c(d.socket());
   REQUIRE(c.hello_control());
+  wait_cached(c);
   const Ids zero = ids_of(c, 0), one = ids_of(c, 1);
   REQUIRE_FALSE(zero.guilds.empty());
   REQUIRE_FALSE(one.guilds.empty());
@@ -215,6 +222,7 @@ TEST_CASE("fetch: an owner that is restarting, stopped or dies answers an error,
   REQUIRE(d.wait_all_ready(30s));
   Client c(d.socket());
   REQUIRE(c.hello_control());
+  wait_cached(c);
   const Ids zero = ids_of(c, 0), one = ids_of(c, 1);
   const std::uint64_t gid = id_of(one.guilds.front());
   const std::set<std::string> zero_users(zero.users.begin(), zero.users.end());
@@ -243,8 +251,8 @@ TEST_CASE("fetch: an owner that is restarting, stopped or dies answers an error,
     CHECK(ctl.output.find("not running") != std::string::npos);
     // And once it is back, the guild is there again.
     REQUIRE(d.wait_all_ready(30s));
-    auto back = fetch_direct(c, proto::FetchKind::guild, {gid}, false, 5000);
-    CHECK(back[0].status == proto::FetchStatus::found);
+    CHECK(wait_until([&] { return fetch_direct(c, proto::FetchKind::guild, {gid}, false, 5000)[0].status ==
+                                  proto::FetchStatus::found; }, 20s));
   }
   SECTION("stopped: timeout at the deadline; killed while asked: target exited at once") {
     const pid_t pid = cluster_pid(d, 1);
@@ -281,6 +289,7 @@ TEST_CASE("fetch: [cache] in meganed's config decides what clusters cache", "[in
   REQUIRE(d.wait_all_ready(30s));
   Client c(d.socket());
   REQUIRE(c.hello_control());
+  wait_cached(c);
   const Ids one = ids_of(c, 1);
   CHECK(one.users.empty());     // only the bot's own member is kept (and IDS leaves it out)
   CHECK(one.channels.empty());

@@ -84,12 +84,15 @@ class ClusterWorker : public Worker {
  private:
   // The [cache] section from meganed, when it has one, replaces the options set in code.
   boost::asio::awaitable<void> apply_configured_cache();
+  // Tells meganed (once per process) that cache_all_members is complete on every shard.
+  void report_members_cached();
 
   std::uint32_t cluster_id_;
   ShardRange shards_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<cache::MemberRequests> member_requests_;
+  bool members_cached_reported_ = false;
 };
 
 }  // namespace megane
