@@ -217,8 +217,8 @@ TEST_CASE("fetch: a guild from its owning cluster, users and channels from any c
 TEST_CASE("fetch: an owner that is restarting, stopped or dies answers an error, never hangs", "[integration][fetch]") {
   Fakecord fc({"--identify-window-ms", "100"});
   TempDir dir;
-  // A killed cluster waits 3 s in backoff: long enough to fetch from it meanwhile.
-  Daemon d(dir, fetch_config(fc, "", "[supervision]\nbackoff_initial = \"3s\"\nmin_spawn_gap = \"50ms\"\n"));
+  // A killed cluster waits ~5 s in backoff: long enough to fetch from it meanwhile.
+  Daemon d(dir, fetch_config(fc, "", "[supervision]\nbackoff_initial = \"5s\"\nmin_spawn_gap = \"50ms\"\n"));
   REQUIRE(d.wait_all_ready(30s));
   Client c(d.socket());
   REQUIRE(c.hello_control());
@@ -327,14 +327,17 @@ TEST_CASE("fetch: all_members_cached arrives once, after every cluster has its m
   CHECK(seen[0].json == R"({"type":"all_members_cached","clusters":2})");
   const fs::path record = dir.path() / "record.txt";
   REQUIRE(wait_until([&] { return count_of(file_text(record), "all_clusters_members_cached") == 2; }, 5s));
+  // Each cluster's own callback ran (perhaps more than once: it runs whenever the guilds asked
+  // for so far are complete, and a shard's READY may come after another's guilds).
   const std::string text = file_text(record);
-  CHECK(count_of(text, "cluster 0 all_members_cached") == 1);
-  CHECK(count_of(text, "cluster 1 all_members_cached") == 1);
+  CHECK(count_of(text, "cluster 0 all_members_cached") >= 1);
+  const std::size_t one_before = count_of(text, "cluster 1 all_members_cached");
+  CHECK(one_before >= 1);
 
   // A restarted cluster reports again: no second event; a late subscriber gets the first.
   auto restart = run_meganectl(dir, {"--socket", d.socket().string(), "restart", "1"});
   REQUIRE(restart.exit_code == 0);
-  REQUIRE(wait_until([&] { return count_of(file_text(record), "cluster 1 all_members_cached") == 2; }, 20s));
+  REQUIRE(wait_until([&] { return count_of(file_text(record), "cluster 1 all_members_cached") > one_before; }, 20s));
   CHECK_FALSE(early.read(500ms));
   Client late(d.socket());
   REQUIRE(late.hello_control());
