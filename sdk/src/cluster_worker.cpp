@@ -86,12 +86,24 @@ boost::asio::awaitable<void> ClusterWorker::apply_configured_cache() {
 
 std::optional<std::string> ClusterWorker::cached_json(proto::FetchKind kind, std::uint64_t id,
                                                       bool include_members) const {
+  std::optional<std::string> json;
   switch (kind) {
-    case proto::FetchKind::guild: return cache_->guild_json(id, include_members);
-    case proto::FetchKind::channel: return cache_->channel_json(id);
-    case proto::FetchKind::user: return cache_->user_json(id);
+    case proto::FetchKind::guild: json = cache_->guild_json(id, include_members); break;
+    case proto::FetchKind::channel: json = cache_->channel_json(id); break;
+    case proto::FetchKind::user: json = cache_->user_json(id); break;
   }
-  return std::nullopt;
+  if (json || !gateway_->started()) return json;
+  // A miss is an answer only when the cache is complete. A shard that RESUMEd an earlier
+  // process's session without ever IDENTIFYing here got no GUILD_CREATEs: its guilds (and
+  // their channels and users) are simply not known to this process.
+  for (const ShardReport& r : gateway_->shards()) {
+    if (r.identifies != 0 || r.resumes == 0) continue;
+    if (kind == proto::FetchKind::guild && (id >> 22) % shards_.total != r.status.shard_id) continue;
+    throw std::runtime_error(fmt::format(
+        "cluster {} cannot tell: shard {} resumed an earlier process's session, so its guilds are not cached here",
+        cluster_id_, r.status.shard_id));
+  }
+  return json;
 }
 
 void ClusterWorker::all_members_cached() {

@@ -208,11 +208,18 @@ void Inbox::fetch(const proto::FrameHeader& header, proto::ByteView payload) {
   }
   // Answered at once from this loop's cache: nothing to await, so no coroutine.
   proto::FetchEntries found;
-  for (std::uint32_t i = 0; i < request.count; ++i) {
-    const std::uint64_t id = request.id(i);
-    if (auto json = worker_.cached_json(request.kind, id, request.include_members)) {
-      found.entries.push_back(proto::FetchEntry{id, std::move(*json)});
+  try {
+    for (std::uint32_t i = 0; i < request.count; ++i) {
+      const std::uint64_t id = request.id(i);
+      if (auto json = worker_.cached_json(request.kind, id, request.include_members)) {
+        found.entries.push_back(proto::FetchEntry{id, std::move(*json)});
+      }
     }
+  } catch (const std::exception& e) {
+    // The cache cannot tell a miss from a gap: an error, so nobody reads "not found".
+    ipc_.send_reply(MessageType::fetch_result, header.request_id,
+                    proto::encode(proto::ErrorReply{proto::ErrorCode::unavailable, e.what()}), /*error=*/true);
+    return;
   }
   if (found.entries.empty()) {
     ipc_.send_reply(MessageType::fetch_result, header.request_id,

@@ -337,6 +337,15 @@ TEST_CASE("fetch: all_members_cached arrives once, after every cluster has its m
   auto restart = run_meganectl(dir, {"--socket", d.socket().string(), "restart", "1"});
   REQUIRE(restart.exit_code == 0);
   CHECK_FALSE(early.read(1500ms));
+  {
+    // Its shards RESUMEd: no GUILD_CREATEs, so it cannot tell a miss from a gap, and says so
+    // rather than letting a fetch read "not found".
+    Client c(d.socket());
+    REQUIRE(c.hello_control());
+    auto unknown = fetch_direct(c, proto::FetchKind::user, {42});
+    CHECK(unknown[0].status == proto::FetchStatus::failed);
+    CHECK(unknown[0].message.find("resumed an earlier process's session") != std::string::npos);
+  }
   Client late(d.socket());
   REQUIRE(late.hello_control());
   auto again = late.request(proto::MessageType::subscribe,
