@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "meganectl/event_output.hpp"
 #include "meganectl/fetch_output.hpp"
 
 using namespace megane;
@@ -133,6 +134,12 @@ TEST_CASE("resolve_fetch: a hit wins, not found only when every cluster missed, 
     proto::BroadcastReply r{{{0, proto::TargetStatus::ok, "garbage"}}};
     CHECK_FALSE(proto::resolve_fetch(ids, r, out));
   }
+}
+
+TEST_CASE("meganectl events knows all_members_cached", "[meganectl][fetch]") {
+  CHECK(ctl::parse_event_kind("all_members_cached") == proto::EventKind::all_members_cached);
+  CHECK(ctl::event_kind_name(proto::EventKind::all_members_cached) == "all_members_cached");
+  CHECK(ctl::event_kind_names().find(", all_members_cached") != std::string::npos);
 }
 
 TEST_CASE("meganectl fetch --json lines", "[meganectl][fetch]") {
