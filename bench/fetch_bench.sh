@@ -4,7 +4,7 @@
 #   bench/fetch_bench.sh BUILD_DIR          (a Release build: cmake -DCMAKE_BUILD_TYPE=Release)
 #
 # One fakecord (GUILDS x MEMBERS x CHANNELS x ROLES, default 200 x 100 x 40 x 25: a guild with
-# its members is ~35 KB of JSON) and one meganed running two clusters of megane_fetch_bench
+# its members is ~54 KB of JSON) and one meganed running two clusters of megane_fetch_bench
 # over 2 shards. Cluster 0 fetches cluster 1's guilds and users, one request in flight, and
 # reports p50/p99 per repetition; the table shows medians over the repetitions.
 # Environment: REPS (default 5), REQUESTS (per kind and repetition, default 2000), WARMUP
