@@ -36,6 +36,9 @@ std::string fetch_config(const Fakecord& fc, const std::string& cache_section, c
          "[bot]\n"
          "executable = \"@BIN@/megane-fetch-bot\"\n"
          "env = { FETCH_BOT_RECORD = \"@DIR@/record.txt\" }\n"
+         "[[services]]\n"
+         "name = \"svc\"\n"
+         "executable = \"@BIN@/megane-test-service\"\n"
          "[sharding]\n"
          "shards = 4\n"
          "clusters = 2\n"
@@ -196,6 +199,13 @@ TEST_CASE("fetch: a guild from its owning cluster, users and channels from any c
   const std::string guilds = fetch_via(c, 0, "guild", {zero.guilds.front(), gid, "42"});
   CHECK(count_of(guilds, R"("status":"ok")") == 2);
   CHECK(count_of(guilds, R"("status":"not found")") == 1);
+
+  // A service fetches too.
+  REQUIRE(wait_until([&] { auto st = d.status(); return st && st->service_state("svc") == "ready"; }, 20s));
+  auto svc = c.request(proto::MessageType::service_command,
+                       proto::encode(proto::ServiceCommand{"svc", true, 5000, R"({"fetch_user":")" + *only_one + "\"}"}), 8s);
+  REQUIRE(svc);
+  CHECK(svc->text() == R"({"status":"ok","cluster":1})");
 
   // meganectl fetch.
   auto found = run_meganectl(dir, {"--socket", d.socket().string(), "fetch", "guild", gid, "--members", "--json"});
