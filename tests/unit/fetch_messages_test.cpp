@@ -46,7 +46,7 @@ TEST_CASE("fetch message numbers are in the 0x04xx range", "[proto][fetch]") {
   CHECK(static_cast<int>(proto::MessageType::fetch_result) == 0x0402);
   CHECK(static_cast<int>(proto::MessageType::cache_config) == 0x0403);
   CHECK(static_cast<int>(proto::MessageType::members_cached) == 0x0404);
-  CHECK(static_cast<int>(proto::EventKind::all_members_cached) == 14);
+  CHECK(static_cast<int>(proto::EventKind::all_members_cached) == 19);
   CHECK(static_cast<int>(proto::TargetStatus::not_found) == 5);
   CHECK(proto::to_string(proto::MessageType::fetch_result) == "fetch_result");
   CHECK(proto::to_string(proto::EventKind::all_members_cached) == "all_members_cached");

@@ -110,7 +110,8 @@ enum class EventKind : std::uint16_t {
   service_failed = 11,
   stats_updated = 12,          // after each stats collection (a summary; `stats` has the rest)
   shard = 13,                  // filled by the gateway issue
-  all_members_cached = 14,     // every cluster reported members_cached; once per daemon start,
+  // 14-18: the rolling-restart issue's events (on main when this was written)
+  all_members_cached = 19,     // every cluster reported members_cached; once per daemon start,
                                // a late subscriber gets it at once
 };
 
