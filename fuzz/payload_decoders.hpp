@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <megane/proto/command_messages.hpp>
+#include <megane/proto/fetch_messages.hpp>
 #include <megane/proto/gateway_messages.hpp>
 #include <megane/proto/messages.hpp>
 #include <megane/proto/store_messages.hpp>
@@ -58,6 +59,9 @@ inline void decode_with_every_decoder(proto::ByteView p) {
   check_round_trip<proto::IdentifyPermit>(p, "IdentifyPermit");
   check_round_trip<proto::IdentifyDone>(p, "IdentifyDone");
   check_round_trip<proto::ShardStatus>(p, "ShardStatus");
+  check_round_trip<proto::FetchRequest>(p, "FetchRequest");
+  check_round_trip<proto::FetchEntries>(p, "FetchEntries");
+  check_round_trip<proto::CacheConfig>(p, "CacheConfig");
 }
 
 }  // namespace megane::fuzz

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <megane/proto/fetch_messages.hpp>
 #include <megane/proto/messages.hpp>
 #include <megane/proto/wire.hpp>
 
@@ -29,6 +30,9 @@ std::string_view text_of(proto::ByteView b) {
 struct CommandRouter::Broadcast {
   std::weak_ptr<Connection> origin;
   std::uint32_t origin_request = 0;
+  proto::MessageType reply_type = MessageType::cluster_command;
+  bool first_hit = false;  // answer with the first ok result (a fetch asked of every cluster)
+  bool answered = false;   // the origin has its answer: later results are dropped
   std::vector<proto::TargetResult> results;
   std::size_t outstanding = 0;
 };
@@ -139,13 +143,9 @@ void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& 
       }
       targets.push_back(supervisor_.cluster(static_cast<std::uint32_t>(cmd.target)));
       break;
-    case proto::CommandTarget::guild: {
-      // Discord's rule: a guild lives on shard (id >> 22) % total_shards.
-      const auto shard = static_cast<std::uint32_t>((cmd.target >> 22) % supervisor_.plan().total_shards);
-      for (const auto& cp : supervisor_.plan().clusters)
-        if (shard >= cp.first_shard && shard <= cp.last_shard()) targets.push_back(supervisor_.cluster(cp.id));
+    case proto::CommandTarget::guild:
+      if (Child* owner = owner_of_guild(cmd.target)) targets.push_back(owner);
       break;
-    }
   }
   const bool receptive = cmd.receptive && rid != 0;
   if (!receptive) {
@@ -154,18 +154,33 @@ void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& 
     if (rid != 0) origin.reply(MessageType::cluster_command, rid, proto::encode(proto::BroadcastReply{}));
     return;
   }
+  fan_out(origin, rid, targets, deadline(cmd.timeout_ms), MessageType::cluster_command, false,
+          [&](Connection& conn, std::uint32_t id) { deliver(conn, origin, id, true, cmd.data); });
+}
+
+Child* CommandRouter::owner_of_guild(std::uint64_t guild_id) {
+  const auto shard = static_cast<std::uint32_t>((guild_id >> 22) % supervisor_.plan().total_shards);
+  for (const auto& cp : supervisor_.plan().clusters)
+    if (shard >= cp.first_shard && shard <= cp.last_shard()) return supervisor_.cluster(cp.id);
+  return nullptr;
+}
+
+template <class Send>
+void CommandRouter::fan_out(Connection& origin, std::uint32_t rid, const std::vector<Child*>& targets,
+                            std::chrono::milliseconds timeout, MessageType reply_type, bool first_hit, Send&& send) {
   auto bc = std::make_shared<Broadcast>();
   bc->origin = origin.weak_from_this();
   bc->origin_request = rid;
+  bc->reply_type = reply_type;
+  bc->first_hit = first_hit;
   bc->results.resize(targets.size());
   bc->outstanding = targets.size() + 1;  // +1 until every target is handled: no early finish
-  const auto timeout = deadline(cmd.timeout_ms);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     bc->results[i].cluster_id = targets[i]->plan.id;
     Connection* conn = connection_of(*targets[i]);
     if (!conn) {
       fill(*bc, i, TargetStatus::unavailable,
-           fmt::format("{} is not connected (state {})", targets[i]->label, to_string(targets[i]->state)));
+           fmt::format("{} is not running (state {})", targets[i]->label, to_string(targets[i]->state)));
       continue;
     }
     const std::uint32_t id = next_id();
@@ -174,9 +189,41 @@ void CommandRouter::cluster_command(Connection& origin, const proto::FrameView& 
     w.broadcast = bc;
     w.slot = i;
     wait_for(id, std::move(w), timeout);
-    deliver(*conn, origin, id, true, cmd.data);
+    send(*conn, id);
   }
   if (--bc->outstanding == 0) finish(*bc);
+}
+
+void CommandRouter::fetch(Connection& origin, const proto::FrameView& frame) {
+  const std::uint32_t rid = frame.header.request_id;
+  if (rid == 0) return;  // nobody would read the answer
+  proto::FetchRequestView req;  // routing fields only; the ids stay in the frame
+  if (!proto::decode(frame.payload, req) || req.count == 0) {
+    origin.reply_error(rid, ErrorCode::malformed, "malformed fetch (it needs a kind and 1 or more ids)");
+    return;
+  }
+  if (req.count > proto::max_fetch_ids) {
+    origin.reply_error(rid, ErrorCode::limit,
+                       fmt::format("{} ids in one fetch; at most {}", req.count, proto::max_fetch_ids));
+    return;
+  }
+  std::vector<Child*> targets;
+  const std::size_t n = supervisor_.cluster_count();
+  if (req.kind == proto::FetchKind::guild) {
+    // Only the owners, each once, in cluster id order: a cluster answers for every id it has.
+    std::vector<bool> chosen(n, false);
+    for (std::uint32_t i = 0; i < req.count; ++i)
+      if (Child* owner = owner_of_guild(req.id(i))) chosen[owner->plan.id] = true;
+    for (std::uint32_t c = 0; c < n; ++c)
+      if (chosen[c]) targets.push_back(supervisor_.cluster(c));
+  } else {
+    for (std::uint32_t c = 0; c < n; ++c) targets.push_back(supervisor_.cluster(c));
+  }
+  // One id asked of several clusters: the first hit is the answer. A batch waits for every
+  // cluster, since any of them may hold the ids still missing.
+  const bool first_hit = req.count == 1 && targets.size() > 1;
+  fan_out(origin, rid, targets, deadline(req.timeout_ms), MessageType::fetch, first_hit,
+          [&](Connection& conn, std::uint32_t id) { conn.send(MessageType::fetch_deliver, 0, id, frame.payload); });
 }
 
 void CommandRouter::on_result(Connection& target, const proto::FrameView& frame) {
@@ -188,7 +235,9 @@ void CommandRouter::on_result(Connection& target, const proto::FrameView& frame)
   if (frame.header.has(proto::FrameFlags::error)) {
     proto::ErrorReply err;
     const bool ok = proto::decode(frame.payload, err);
-    resolve(w, TargetStatus::error, ok ? std::string_view(err.message) : "malformed error reply");
+    // A fetch's miss is an answer, not an error: "not found" only when every target says so.
+    const TargetStatus status = ok && err.code == ErrorCode::not_found ? TargetStatus::not_found : TargetStatus::error;
+    resolve(w, status, ok ? std::string_view(err.message) : "malformed error reply");
     return;
   }
   resolve(w, TargetStatus::ok, text_of(frame.payload));
@@ -234,20 +283,38 @@ void CommandRouter::resolve(Waiting& w, TargetStatus status, std::string_view da
     case TargetStatus::unavailable:
       origin->reply_error(rid, ErrorCode::unavailable, data);
       return;
+    case TargetStatus::not_found:
+      origin->reply_error(rid, ErrorCode::not_found, data);
+      return;
   }
 }
 
 void CommandRouter::fill(Broadcast& bc, std::size_t slot, TargetStatus status, std::string_view data) {
+  --bc.outstanding;
+  if (bc.answered) return;
+  if (bc.first_hit && status == TargetStatus::ok) {
+    // The first hit answers alone; the other targets' answers are dropped when they come.
+    bc.answered = true;
+    auto origin = bc.origin.lock();
+    if (!origin || !origin->open()) return;
+    const proto::TargetResult& mine = bc.results[slot];
+    origin->reply_with(bc.reply_type, bc.origin_request, [&](proto::Writer& w) {
+      w.reserve(4 + 4 + 1 + proto::str_size(data));
+      w.u32(1).u32(mine.cluster_id).u8(static_cast<std::uint8_t>(status)).str(data);
+    });
+    return;
+  }
   bc.results[slot].status = status;
   bc.results[slot].data.assign(data);
-  if (--bc.outstanding == 0) finish(bc);
+  if (bc.outstanding == 0) finish(bc);
 }
 
 void CommandRouter::finish(Broadcast& bc) {
+  if (bc.answered) return;
+  bc.answered = true;
   auto origin = bc.origin.lock();
   if (!origin || !origin->open()) return;
-  origin->reply(MessageType::cluster_command, bc.origin_request,
-                proto::encode(proto::BroadcastReply{std::move(bc.results)}));
+  origin->reply(bc.reply_type, bc.origin_request, proto::encode(proto::BroadcastReply{std::move(bc.results)}));
 }
 
 void CommandRouter::prune_deadlines() {

@@ -1,5 +1,6 @@
 // Routes commands between processes: a service command to one service, a cluster command to
-// all clusters, one, or the owner of a guild. The data bytes pass through untouched (decoded
+// all clusters, one, or the owner of a guild; and fetches from the clusters' caches (to the
+// owners of guilds, or to every cluster with the first hit answering at once). The data bytes pass through untouched (decoded
 // as views, encoded straight into the target's output buffer). Every forwarded request has a
 // deadline, and a target that goes away answers "target exited" at once, so nothing waits
 // forever.
@@ -36,7 +37,9 @@ class CommandRouter {
 
   void service_command(Connection& origin, const proto::FrameView& frame);
   void cluster_command(Connection& origin, const proto::FrameView& frame);
-  // A command_result reply from a target.
+  // A fetch: the request bytes go unchanged to the targets as fetch_deliver.
+  void fetch(Connection& origin, const proto::FrameView& frame);
+  // A command_result or fetch_result reply from a target.
   void on_result(Connection& target, const proto::FrameView& frame);
 
   std::size_t pending() const noexcept { return waiting_.size(); }
@@ -64,6 +67,13 @@ class CommandRouter {
 
   void deliver(Connection& target, const Connection& origin, std::uint32_t id, bool receptive,
                std::string_view data);
+  // The cluster owning a guild: Discord's rule, shard (id >> 22) % total_shards.
+  Child* owner_of_guild(std::uint64_t guild_id);
+  // Sends one request per target (`send(conn, id)`) and answers the origin with one result per
+  // target once all are in; with `first_hit`, at once with the first ok result alone.
+  template <class Send>
+  void fan_out(Connection& origin, std::uint32_t rid, const std::vector<Child*>& targets,
+               std::chrono::milliseconds timeout, proto::MessageType reply_type, bool first_hit, Send&& send);
   std::uint32_t next_id();
   // Registers a forwarded request and its deadline.
   void wait_for(std::uint32_t id, Waiting waiting, std::chrono::milliseconds timeout);

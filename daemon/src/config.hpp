@@ -143,6 +143,18 @@ struct NotificationsConfig {
   bool operator==(const NotificationsConfig&) const = default;  // reload compares sections
 };
 
+// [cache]: what each cluster's cache keeps, handed to the clusters (cache_config) so the SDK's
+// cache follows the config. Absent: the bot's own CacheOptions apply.
+enum class MemberCachePolicy { all, own, none };
+
+struct CacheSection {
+  bool enabled = true;
+  bool channels = true;
+  bool roles = true;
+  MemberCachePolicy members = MemberCachePolicy::all;
+  bool cache_all_members = false;  // needs members = "all" (and GUILD_MEMBERS in gateway.intents)
+};
+
 enum class LogLevel { trace, debug, info, warn, error };
 
 struct Config {
@@ -158,6 +170,7 @@ struct Config {
   StatsConfig stats;
   std::optional<MetricsConfig> metrics;
   std::optional<NotificationsConfig> notifications;
+  std::optional<CacheSection> cache;
   LogLevel log_level = LogLevel::info;
 };
 

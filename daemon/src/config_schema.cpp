@@ -17,6 +17,7 @@
 
 #include "config_gateway.hpp"
 #include "config_notifications.hpp"
+#include "config_cache.hpp"
 #include "config_stats.hpp"
 #include "duration.hpp"
 
@@ -27,7 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::array<std::string_view, 12> top_keys{"name",  "bot",     "services", "sharding", "supervision", "ipc",
-                                                    "store", "gateway", "stats",    "metrics",  "notifications", "log"};
+                                                    "store", "gateway", "stats",    "metrics",  "notifications", "cache", "log"};
 constexpr std::array<std::string_view, 5> store_keys{"persistence", "path", "fsync", "rewrite_min_bytes",
                                                      "rewrite_growth_percent"};
 constexpr std::array<std::string_view, 3> fsync_modes{"always", "everysec", "no"};
@@ -108,6 +109,7 @@ class Schema : public TreeChecker {
     read_stats_section(*this, root, config_);
     read_metrics_section(*this, root, config_);
     read_notifications_section(*this, root, config_);
+    read_cache_section(*this, root, config_);
     read_log(root);
     if (has_errors()) return first_config_error();
     return std::move(config_);

@@ -147,6 +147,8 @@ int Daemon::prepare() {
                     fmt::format("{{\"type\":\"all_clusters_ready\",\"clusters\":{},\"shards\":{}}}",
                                 supervisor_->cluster_count(), supervisor_->plan().total_shards));
   };
+  cache_reports_ = std::make_unique<CacheReports>(config_.cache, config_.source, supervisor_->cluster_count());
+  cache_reports_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
   // Built here, started in start(): a prepared daemon (the fuzz target) answers `stats` too.
   stats_ = std::make_unique<StatsCollector>(io_, config_.stats, *supervisor_, *router_, started_at_, log_);
   stats_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
@@ -365,7 +367,7 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
   if (!control_peer) supervisor_->on_seen(conn.child_index, conn.generation);
   if (h.has(proto::FrameFlags::reply)) {
     // Pongs only prove life (done above); command results go back to whoever asked.
-    if (h.type == MessageType::command_result) router_->on_result(conn, frame);
+    if (h.type == MessageType::command_result || h.type == MessageType::fetch_result) router_->on_result(conn, frame);
     else if (h.type == MessageType::stats_report && !control_peer) stats_->on_report(conn, frame);
     return;
   }
@@ -401,6 +403,18 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
       return;
     case MessageType::cluster_command:
       router_->cluster_command(conn, frame);
+      return;
+    case MessageType::fetch:
+      router_->fetch(conn, frame);
+      return;
+    case MessageType::cache_config:
+      if (conn.role != proto::Role::cluster) break;
+      cache_reports_->cache_config(conn, frame);
+      return;
+    case MessageType::members_cached:
+      if (conn.role != proto::Role::cluster) break;
+      cache_reports_->members_cached(conn.cluster_id);
+      if (h.request_id != 0) conn.reply(MessageType::members_cached, h.request_id, {});
       return;
     case MessageType::subscribe: {
       proto::Subscribe sub;
@@ -456,6 +470,8 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
     case MessageType::stop_cluster:
     case MessageType::command_deliver:
     case MessageType::command_result:
+    case MessageType::fetch_deliver:
+    case MessageType::fetch_result:
     case MessageType::stats_request:
     case MessageType::stats_report:
     case MessageType::event:

@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "cache_reports.hpp"
 #include "config.hpp"
 #include "command_router.hpp"
 #include "connection.hpp"
@@ -84,6 +85,7 @@ class Daemon final : public ConnectionHandler {
   std::unique_ptr<CommandRouter> router_;
   std::unique_ptr<StoreService> store_;
   std::unique_ptr<StatsCollector> stats_;
+  std::unique_ptr<CacheReports> cache_reports_;
   std::unique_ptr<ShardHealth> health_;       // with [metrics]
   std::unique_ptr<MetricsServer> metrics_;    // with [metrics]
   std::unique_ptr<RollingRestart> rolling_;

@@ -17,13 +17,14 @@ std::uint64_t unix_ms_now() {
 
 void EventHub::subscribe(Connection& conn, std::uint32_t mask) {
   subscribers_[conn.id()] = Subscriber{conn.weak_from_this(), mask};
-  if (all_ready_ && (mask & proto::event_bit(proto::EventKind::all_clusters_ready)))
-    deliver(conn, proto::EventKind::all_clusters_ready, all_ready_->first, all_ready_->second);
+  for (const Replayed& r : replayed_)
+    if (mask & proto::event_bit(r.kind)) deliver(conn, r.kind, r.unix_ms, r.json);
 }
 
 void EventHub::publish(proto::EventKind kind, const std::string& json) {
   const std::uint64_t now = unix_ms_now();
-  if (kind == proto::EventKind::all_clusters_ready) all_ready_.emplace(now, json);
+  if (kind == proto::EventKind::all_clusters_ready || kind == proto::EventKind::all_members_cached)
+    replayed_.push_back(Replayed{kind, now, json});
   const std::uint32_t bit = proto::event_bit(kind);
   for (auto it = subscribers_.begin(); it != subscribers_.end();) {
     auto conn = it->second.conn.lock();

@@ -1,5 +1,6 @@
-// Fans lifecycle events out to subscribed connections. A subscriber that arrives after the
-// once-per-start all_clusters_ready event gets it at once, so no worker waits forever for it.
+// Fans lifecycle events out to subscribed connections. A subscriber that arrives after a
+// once-per-start event (all_clusters_ready, all_members_cached) gets it at once, so no worker
+// waits forever for it.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,13 @@ class EventHub {
 
   std::map<std::uint64_t, Subscriber> subscribers_;
   std::vector<Listener> listeners_;
-  std::optional<std::pair<std::uint64_t, std::string>> all_ready_;  // when, and its JSON
+  // The once-per-start events sent so far: kind, when, and the JSON.
+  struct Replayed {
+    proto::EventKind kind;
+    std::uint64_t unix_ms;
+    std::string json;
+  };
+  std::vector<Replayed> replayed_;
 };
 
 }  // namespace megane::daemon

@@ -91,7 +91,7 @@ bool decode(ByteView in, BroadcastReply& out) noexcept {
     TargetResult t;
     t.cluster_id = r.u32();
     const std::uint8_t st = r.u8();
-    if (st > static_cast<std::uint8_t>(TargetStatus::exited)) return false;
+    if (st > static_cast<std::uint8_t>(TargetStatus::not_found)) return false;
     t.status = static_cast<TargetStatus>(st);
     t.data = r.str();
     out.results.push_back(std::move(t));
@@ -145,6 +145,7 @@ std::string_view to_string(TargetStatus status) noexcept {
     case TargetStatus::timeout: return "timed out";
     case TargetStatus::unavailable: return "unavailable";
     case TargetStatus::exited: return "target exited";
+    case TargetStatus::not_found: return "not found";
   }
   return "?";
 }

@@ -29,6 +29,11 @@ std::string_view to_string(MessageType type) noexcept {
     case MessageType::cluster_command: return "cluster_command";
     case MessageType::command_deliver: return "command_deliver";
     case MessageType::command_result: return "command_result";
+    case MessageType::fetch: return "fetch";
+    case MessageType::fetch_deliver: return "fetch_deliver";
+    case MessageType::fetch_result: return "fetch_result";
+    case MessageType::cache_config: return "cache_config";
+    case MessageType::members_cached: return "members_cached";
     case MessageType::stats_request: return "stats_request";
     case MessageType::stats_report: return "stats_report";
     case MessageType::stats: return "stats";
@@ -94,6 +99,7 @@ std::string_view to_string(EventKind kind) noexcept {
     case EventKind::rolling_restart_finished: return "rolling_restart_finished";
     case EventKind::rolling_restart_failed: return "rolling_restart_failed";
     case EventKind::config_reloaded: return "config_reloaded";
+    case EventKind::all_members_cached: return "all_members_cached";
   }
   return "unknown";
 }

@@ -98,6 +98,7 @@ CommandStatus status_of(proto::TargetStatus status) noexcept {
     case proto::TargetStatus::timeout: return CommandStatus::timeout;
     case proto::TargetStatus::unavailable: return CommandStatus::unavailable;
     case proto::TargetStatus::exited: return CommandStatus::target_exited;
+    case proto::TargetStatus::not_found: return CommandStatus::not_found;
   }
   return CommandStatus::failed;
 }

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <megane/proto/command_messages.hpp>
+#include <megane/proto/fetch_messages.hpp>
 
 namespace megane::detail {
 namespace {
@@ -50,6 +51,8 @@ void Inbox::dispatch(const proto::FrameHeader& header, proto::ByteView payload) 
     event(payload);
   } else if (header.type == MessageType::stats_request) {
     stats(header, payload);
+  } else if (header.type == MessageType::fetch_deliver) {
+    fetch(header, payload);
   } else {
     // Newer daemons may send types this SDK does not know: not an error.
     logger_->debug("ignoring IPC frame of type {:#06x} ({})", static_cast<unsigned>(header.type),
@@ -159,6 +162,8 @@ void Inbox::event(proto::ByteView payload) {
   };
   if (e.kind == proto::EventKind::all_clusters_ready) {
     guarded("all_clusters_ready()", [&] { worker_.all_clusters_ready(); });
+  } else if (e.kind == proto::EventKind::all_members_cached) {
+    guarded("all_clusters_members_cached()", [&] { worker_.all_clusters_members_cached(); });
   }
   guarded("on_event()", [&] { worker_.on_event(e.kind, e.json); });
 }
@@ -191,9 +196,47 @@ void Inbox::stats(const proto::FrameHeader& header, proto::ByteView payload) {
   ipc_.send_reply(MessageType::stats_report, header.request_id, proto::encode(report));
 }
 
+void Inbox::fetch(const proto::FrameHeader& header, proto::ByteView payload) {
+  if (header.request_id == 0) return;
+  proto::FetchRequestView request;
+  if (!proto::decode(payload, request)) {
+    logger_->warn("meganed delivered an undecodable fetch ({} bytes); dropped", payload.size());
+    ipc_.send_reply(MessageType::fetch_result, header.request_id,
+                    proto::encode(proto::ErrorReply{proto::ErrorCode::malformed, "the fetch does not decode"}),
+                    /*error=*/true);
+    return;
+  }
+  // Answered at once from this loop's cache: nothing to await, so no coroutine.
+  proto::FetchEntries found;
+  try {
+    for (std::uint32_t i = 0; i < request.count; ++i) {
+      const std::uint64_t id = request.id(i);
+      if (auto json = worker_.cached_json(request.kind, id, request.include_members)) {
+        found.entries.push_back(proto::FetchEntry{id, std::move(*json)});
+      }
+    }
+  } catch (const std::exception& e) {
+    // The cache cannot tell a miss from a gap: an error, so nobody reads "not found".
+    ipc_.send_reply(MessageType::fetch_result, header.request_id,
+                    proto::encode(proto::ErrorReply{proto::ErrorCode::unavailable, e.what()}), /*error=*/true);
+    return;
+  }
+  if (found.entries.empty()) {
+    ipc_.send_reply(MessageType::fetch_result, header.request_id,
+                    proto::encode(proto::ErrorReply{proto::ErrorCode::not_found, "not cached here"}),
+                    /*error=*/true);
+    return;
+  }
+  if (!ipc_.send_reply(MessageType::fetch_result, header.request_id, proto::encode(found)) && ipc_.connected()) {
+    ipc_.send_reply(MessageType::fetch_result, header.request_id,
+                    proto::encode(proto::ErrorReply{proto::ErrorCode::rejected, "the answer could not be sent (too large?)"}),
+                    /*error=*/true);
+  }
+}
+
 void Inbox::subscribe() {
-  const std::uint32_t mask =
-      proto::event_bit(proto::EventKind::all_clusters_ready) | worker_.event_mask();
+  const std::uint32_t mask = proto::event_bit(proto::EventKind::all_clusters_ready) |
+                             proto::event_bit(proto::EventKind::all_members_cached) | worker_.event_mask();
   asio::co_spawn(io_, request_events(mask), [log = logger_](std::exception_ptr e) {
     if (e) log->error("subscribing to events failed: {}", describe(e));
   });

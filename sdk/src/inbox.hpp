@@ -1,6 +1,7 @@
-// What the daemon sends a worker on its own initiative: commands (command_deliver) and
-// events. Each command runs as its own coroutine on the worker's loop, so a slow handler
-// never holds up the next one; its result goes back as a command_result reply.
+// What the daemon sends a worker on its own initiative: commands (command_deliver), fetches
+// (fetch_deliver, answered at once from the worker's cache) and events. Each command runs as
+// its own coroutine on the worker's loop, so a slow handler never holds up the next one; its
+// result goes back as a command_result reply.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,7 @@ class Inbox {
   void deliver(const proto::FrameHeader& header, proto::ByteView payload);
   void event(proto::ByteView payload);
   void stats(const proto::FrameHeader& header, proto::ByteView payload);
+  void fetch(const proto::FrameHeader& header, proto::ByteView payload);
   boost::asio::awaitable<void> handle(std::uint32_t request_id, CommandRequest request);
   boost::asio::awaitable<void> request_events(std::uint32_t mask);
   void release(std::uint64_t key);  // a handler finished: recycle its signal

@@ -6,10 +6,14 @@
 
 #include <fmt/format.h>
 
+#include "request_failure.hpp"
+
 namespace megane {
 namespace {
 
 using proto::MessageType;
+using detail::failure_of;
+using detail::not_sent;
 
 std::chrono::milliseconds effective(std::chrono::milliseconds timeout) {
   return timeout.count() <= 0 ? default_command_timeout : timeout;
@@ -18,42 +22,6 @@ std::chrono::milliseconds effective(std::chrono::milliseconds timeout) {
 std::uint32_t to_wire(std::chrono::milliseconds timeout) {
   return static_cast<std::uint32_t>(
       std::min<std::int64_t>(timeout.count(), std::numeric_limits<std::uint32_t>::max()));
-}
-
-// A request that did not come back with a payload, as a CommandReply: the daemon's error
-// (not_found, timeout, target_exited...) or a local failure (disconnected, our own deadline).
-CommandReply failure_of(const Reply& reply, std::string_view what) {
-  CommandReply r;
-  switch (reply.status) {
-    case IpcStatus::rejected:
-      r.status = detail::status_of(reply.error.code);
-      r.message = reply.error.message.empty()
-                      ? fmt::format("{}: {}", what, proto::to_string(reply.error.code))
-                      : reply.error.message;
-      return r;
-    case IpcStatus::timeout:
-      r.status = CommandStatus::timeout;
-      r.message = fmt::format("{}: meganed did not answer in time", what);
-      return r;
-    case IpcStatus::cancelled:
-      r.status = CommandStatus::cancelled;
-      r.message = fmt::format("{}: cancelled", what);
-      return r;
-    case IpcStatus::ok:
-    case IpcStatus::unreachable:
-    case IpcStatus::disconnected:
-    case IpcStatus::protocol_error: break;
-  }
-  r.status = CommandStatus::disconnected;
-  r.message = fmt::format("{}: {}", what, reply.error.message);
-  return r;
-}
-
-CommandReply not_sent(std::string_view what) {
-  CommandReply r;
-  r.status = CommandStatus::disconnected;
-  r.message = fmt::format("{}: not connected to meganed", what);
-  return r;
 }
 
 }  // namespace
@@ -72,6 +40,7 @@ void Worker::collect_sdk_stats(proto::WorkerStats&) const {}
 void Worker::on_event(proto::EventKind, std::string_view) {}
 
 void Worker::all_clusters_ready() {}
+void Worker::all_clusters_members_cached() {}
 
 std::uint32_t Worker::event_mask() const { return 0; }
 

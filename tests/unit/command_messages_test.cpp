@@ -105,13 +105,13 @@ TEST_CASE("BroadcastReply: golden bytes, every status, hostile counts", "[proto]
   check_rejects_truncated_and_trailing<proto::BroadcastReply>(encoded);
 
   proto::BroadcastReply all;
-  for (std::uint32_t s = 0; s <= 4; ++s) {
+  for (std::uint32_t s = 0; s <= 5; ++s) {  // 5: not_found, a fetch's miss
     all.results.push_back({s * 10, static_cast<proto::TargetStatus>(s), std::string(s, 'e')});
   }
   proto::BroadcastReply back;
   REQUIRE(proto::decode(proto::encode(all), back));
-  REQUIRE(back.results.size() == 5);
-  for (std::uint32_t s = 0; s <= 4; ++s) {
+  REQUIRE(back.results.size() == 6);
+  for (std::uint32_t s = 0; s <= 5; ++s) {
     CHECK(back.results[s].cluster_id == s * 10);
     CHECK(back.results[s].status == static_cast<proto::TargetStatus>(s));
     CHECK(back.results[s].data == std::string(s, 'e'));
@@ -121,7 +121,7 @@ TEST_CASE("BroadcastReply: golden bytes, every status, hostile counts", "[proto]
   CHECK(back.results.empty());
 
   Bytes bad_status = encoded;
-  bad_status[8] = 5;
+  bad_status[8] = 6;
   CHECK_FALSE(proto::decode(bad_status, back));
   // A count no payload of this size can hold must fail before anything is reserved.
   CHECK_FALSE(proto::decode(bytes({0xFF, 0xFF, 0xFF, 0xFF}), back));

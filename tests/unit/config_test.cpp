@@ -381,3 +381,30 @@ TEST_CASE("every malformed fixture fails at the place the manifest names", "[con
     if (name != "expected.tsv") CHECK(listed.count(name) == 1);
   }
 }
+
+TEST_CASE("[cache]: defaults, member policies, cache_all_members needs members and the intent", "[config][cache]") {
+  const std::string base(minimal_toml);
+  CHECK_FALSE(must_parse(base, virtual_file("a.toml")).cache);
+  const Config c = must_parse(base + "[cache]\nmembers = \"none\"\nroles = false\n", virtual_file("a.toml"));
+  REQUIRE(c.cache);
+  CHECK(c.cache->enabled);
+  CHECK(c.cache->channels);
+  CHECK_FALSE(c.cache->roles);
+  CHECK(c.cache->members == MemberCachePolicy::none);
+  CHECK_FALSE(c.cache->cache_all_members);
+
+  const Config all = must_parse(base + "[gateway]\nintents = 515\n[cache]\ncache_all_members = true\n", virtual_file("a.toml"));
+  CHECK(all.cache->cache_all_members);
+  const ConfigError no_intent =
+      must_fail(base + "[gateway]\nintents = 513\n[cache]\ncache_all_members = true\n", virtual_file("a.toml"));
+  CHECK(no_intent.key == "cache.cache_all_members");
+  CHECK(no_intent.line == 8);
+  CHECK(no_intent.column == 21);
+  CHECK(no_intent.message == "needs the GUILD_MEMBERS intent (2) in gateway.intents (now 513)");
+  const ConfigError json = must_fail(
+      "{\"bot\": {\"executable\": \"../bin/true-bot\"}, \"sharding\": {\"shards\": 2},\n"
+      "\"cache\": {\"members\": \"al\"}}",
+      virtual_file("a.json"));
+  CHECK(json.key == "cache.members");
+  CHECK(json.message.rfind("expected one of \"all\", \"own\", \"none\", got string \"al\"", 0) == 0);
+}

@@ -29,6 +29,7 @@ std::string_view target_status_name(proto::TargetStatus status) noexcept {
     case proto::TargetStatus::timeout: return "timeout";
     case proto::TargetStatus::unavailable: return "unavailable";
     case proto::TargetStatus::exited: return "exited";
+    case proto::TargetStatus::not_found: return "not_found";
   }
   return "unknown";
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <megane/proto/command_messages.hpp>
+#include <megane/proto/fetch_messages.hpp>
 
 namespace megane::ctl {
 
@@ -26,6 +27,14 @@ struct CommandArgs {
   std::string data;       // must be valid JSON
 };
 
+// `meganectl fetch guild|channel|user ID [--members] [--json]`.
+struct FetchArgs {
+  proto::FetchKind kind = proto::FetchKind::user;
+  std::uint64_t id = 0;
+  bool members = false;  // guild: include the members
+  bool json = false;
+};
+
 // `shards`: one row per gateway shard instead of the cluster table.
 int status_command(const CommonOptions& options, bool json, bool shards = false);
 int restart_command(const CommonOptions& options, std::uint32_t cluster_id, bool wait_ready);
@@ -38,6 +47,8 @@ int shutdown_command(const CommonOptions& options);
 // The last statistics collection: a table, or the daemon's JSON as-is.
 int stats_command(const CommonOptions& options, bool json);
 int command_command(const CommonOptions& options, const CommandArgs& args);
+// Found: the entity's JSON on stdout, exit 0. Not found or a failure: stderr, exit 1.
+int fetch_command(const CommonOptions& options, const FetchArgs& args);
 // Prints events until SIGINT/SIGTERM (exit 0) or the daemon goes away (exit 69).
 int events_command(const CommonOptions& options, bool json, std::uint32_t mask);
 

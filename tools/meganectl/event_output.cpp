@@ -11,17 +11,19 @@ namespace {
 
 // The range of kinds protocol.hpp defines; a newer daemon may send more.
 constexpr std::uint16_t first_kind = 1;
-constexpr std::uint16_t last_kind = static_cast<std::uint16_t>(proto::EventKind::config_reloaded);
+constexpr std::uint16_t last_kind = static_cast<std::uint16_t>(proto::EventKind::all_members_cached);
 
 }  // namespace
 
 std::string event_kind_name(proto::EventKind kind) {
   const auto n = static_cast<std::uint16_t>(kind);
-  if (n < first_kind || n > last_kind) return fmt::format("event_{}", n);
+  // Outside the range, or a number this build does not define (a gap between issues' kinds).
+  if (n < first_kind || n > last_kind || proto::to_string(kind) == "unknown") return fmt::format("event_{}", n);
   return std::string(proto::to_string(kind));
 }
 
 std::optional<proto::EventKind> parse_event_kind(std::string_view name) {
+  if (name == "unknown") return std::nullopt;  // what to_string says of a gap in the numbering
   for (std::uint16_t n = first_kind; n <= last_kind; ++n) {
     const auto kind = static_cast<proto::EventKind>(n);
     if (proto::to_string(kind) == name) return kind;
@@ -32,8 +34,10 @@ std::optional<proto::EventKind> parse_event_kind(std::string_view name) {
 std::string event_kind_names() {
   std::string out;
   for (std::uint16_t n = first_kind; n <= last_kind; ++n) {
+    const std::string_view name = proto::to_string(static_cast<proto::EventKind>(n));
+    if (name == "unknown") continue;  // a gap in the numbering
     if (!out.empty()) out += ", ";
-    out += proto::to_string(static_cast<proto::EventKind>(n));
+    out += name;
   }
   return out;
 }

@@ -109,6 +109,16 @@ int main(int argc, char** argv) {
   command->add_flag("--json", command_args.json, "print the answers as JSON");
   command->add_option("DATA", command_args.data, "the data: valid JSON, e.g. '{\"op\":\"PING\"}'")->required();
 
+  auto* fetch = app.add_subcommand("fetch", "Fetch a guild, channel or user from the clusters' caches, print its JSON");
+  std::string fetch_kind;
+  FetchArgs fetch_args;
+  fetch->add_option("KIND", fetch_kind, "guild, channel or user")
+      ->required()
+      ->check(CLI::IsMember({"guild", "channel", "user"}));
+  fetch->add_option("ID", fetch_args.id, "the snowflake")->required();
+  auto* members_opt = fetch->add_flag("--members", fetch_args.members, "guild: include its members");
+  fetch->add_flag("--json", fetch_args.json, "one JSON object: kind, id, status, cluster, data or error");
+
   StoreCli store_cli(app);  // meganectl store get|set|del|incr|keys
 
   auto* events = app.add_subcommand("events", "Print the daemon's events as they happen, until interrupted");
@@ -148,6 +158,14 @@ int main(int argc, char** argv) {
       command_args.target = selector->target;
     }
   }
+  if (fetch->parsed()) {
+    fetch_args.kind = fetch_kind == "guild"     ? megane::proto::FetchKind::guild
+                      : fetch_kind == "channel" ? megane::proto::FetchKind::channel
+                                                : megane::proto::FetchKind::user;
+    if (members_opt->count() > 0 && fetch_args.kind != megane::proto::FetchKind::guild) {
+      return usage_error("fetch: --members goes with guild only");
+    }
+  }
   std::uint32_t event_mask = megane::proto::all_events;
   if (!kinds.empty()) {
     event_mask = 0;
@@ -180,6 +198,7 @@ int main(int argc, char** argv) {
   if (stats->parsed()) return stats_command(options, stats_json);
   if (command->parsed()) return command_command(options, command_args);
   if (events->parsed()) return events_command(options, events_json, event_mask);
+  if (fetch->parsed()) return fetch_command(options, fetch_args);
   if (store_cli.parsed()) return store_cli.run(options);
   return usage_error("no command");
 }

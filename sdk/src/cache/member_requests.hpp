@@ -27,6 +27,8 @@ class MemberRequests {
   void on_guild_create(std::uint32_t shard, std::uint64_t guild_id, bool unavailable);
   std::size_t pending() const noexcept { return pending_.size(); }    // requested, last chunk not yet in
   std::size_t requested() const noexcept { return requested_.size(); }
+  // Every guild READY listed is in and every requested guild's last chunk arrived.
+  bool complete() const noexcept { return pending_.empty() && awaiting_.empty(); }
 
  private:
   void done(std::uint64_t guild_id);

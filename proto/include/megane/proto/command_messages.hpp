@@ -51,6 +51,7 @@ enum class TargetStatus : std::uint8_t {
   timeout = 2,      // no answer before the deadline
   unavailable = 3,  // not connected (starting, restarting, quarantined...)
   exited = 4,       // the process exited before answering
+  not_found = 5,    // fetch: the target answered that it does not have it
 };
 
 struct TargetResult {

@@ -69,7 +69,16 @@ enum class MessageType : std::uint16_t {
                              // reply frame (flags reply, same id) of type command_result
   command_result = 0x0303,   // target -> daemon reply: the data (or ErrorReply with flag error)
 
-  // 0x04xx fetch: allocated by the issue that adds it.
+  // 0x04xx fetch and cache (fetch_messages.hpp). The daemon reads only a fetch's kind and
+  // ids and forwards the request bytes untouched.
+  fetch = 0x0400,            // any -> daemon request: FetchRequest -> BroadcastReply whose ok
+                             // entries hold FetchEntries (one entry: the first hit)
+  fetch_deliver = 0x0401,    // daemon -> cluster: the FetchRequest bytes as received; answered
+                             // with a reply frame (same id) of type fetch_result
+  fetch_result = 0x0402,     // cluster -> daemon reply: FetchEntries, or ErrorReply not_found
+  cache_config = 0x0403,     // cluster -> daemon request (empty) -> CacheConfig, or not_found
+                             // without a [cache] section
+  members_cached = 0x0404,   // cluster -> daemon (empty): cache_all_members is complete here
 
   // 0x05xx stats (stats_messages.hpp)
   stats_request = 0x0500,    // daemon -> worker: StatsRequest, once per [stats] interval; the
@@ -112,6 +121,8 @@ enum class EventKind : std::uint16_t {
   rolling_restart_finished = 16,  // every cluster restarted and is ready again
   rolling_restart_failed = 17,    // stopped at a cluster that did not come back (or meganed stops)
   config_reloaded = 18,           // `reload` / SIGHUP read the config: what applied, what waits
+  all_members_cached = 19,     // every cluster reported members_cached; once per daemon start,
+                               // a late subscriber gets it at once
 };
 
 inline constexpr std::uint32_t event_bit(EventKind kind) noexcept {

@@ -66,11 +66,17 @@ class ClusterWorker : public Worker {
   // from the gateway before the bot's own handlers run. See docs/sdk.md#cache.
   const Cache& cache() const noexcept { return *cache_; }
   // What the cache keeps (default: everything). Call before connect_gateway(), e.g. in the
-  // constructor; later calls throw std::logic_error.
+  // constructor; later calls throw std::logic_error. A [cache] section in meganed's config
+  // replaces these options at connect_gateway().
   void set_cache_options(CacheOptions options);
   // With CacheOptions::cache_all_members: called on the loop when every guild asked for so far
-  // has all its members cached (again after guilds join or shards re-identify). Default: logs.
+  // has all its members cached in this cluster (again after guilds join or shards
+  // re-identify); the SDK reports it to meganed first, whose all_members_cached event
+  // (Worker::all_clusters_members_cached) waits for every cluster. Default: logs.
   virtual void all_members_cached();
+
+  // Answers other processes' fetches from this cluster's cache.
+  std::optional<std::string> cached_json(proto::FetchKind kind, std::uint64_t id, bool include_members) const override;
 
   // Closes the gateway gracefully (sessions stay resumable, final seqs reported to meganed).
   boost::asio::awaitable<void> close_sdk_connections() override;
@@ -78,11 +84,17 @@ class ClusterWorker : public Worker {
   void collect_sdk_stats(proto::WorkerStats& out) const override;
 
  private:
+  // The [cache] section from meganed, when it has one, replaces the options set in code.
+  boost::asio::awaitable<void> apply_configured_cache();
+  // Tells meganed (once per process) that cache_all_members is complete on every shard.
+  void report_members_cached();
+
   std::uint32_t cluster_id_;
   ShardRange shards_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<cache::MemberRequests> member_requests_;
+  bool members_cached_reported_ = false;
 };
 
 }  // namespace megane

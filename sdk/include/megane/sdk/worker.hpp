@@ -7,16 +7,20 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <spdlog/logger.h>
 
+#include <megane/proto/fetch_messages.hpp>
 #include <megane/proto/protocol.hpp>
 #include <megane/proto/stats_messages.hpp>
 #include <megane/sdk/commands.hpp>
+#include <megane/sdk/fetch.hpp>
 #include <megane/sdk/ipc_client.hpp>
 #include <megane/sdk/store.hpp>
 
@@ -85,6 +89,10 @@ class Worker {
   // if it already happened when this process subscribed).
   virtual void on_event(proto::EventKind kind, std::string_view json);
   virtual void all_clusters_ready();
+  // Once per daemon start, when every cluster reported that its cache_all_members requests
+  // are complete (docs/sdk.md#cache); at once if that already happened when this process
+  // subscribed. Default: nothing.
+  virtual void all_clusters_members_cached();
   // Extra event kinds to subscribe to at start: proto::event_bit(kind) | ... Default none.
   virtual std::uint32_t event_mask() const;
 
@@ -96,6 +104,31 @@ class Worker {
   // Sends `data` to the clusters `target` picks; one result per cluster, in id order.
   boost::asio::awaitable<ClusterCommandReply> send_cluster_command(Target target, std::string data,
                                                                    CommandOptions options = {});
+
+  // Fetches from the clusters' caches (fetch.hpp). Each completes within `timeout` plus
+  // command_deadline_margin. A guild goes to the cluster that owns it; with include_members
+  // its members (each with its user) come too. A channel or a user is asked of every cluster
+  // and the first hit answers.
+  boost::asio::awaitable<FetchReply> fetch_guild(std::uint64_t id, bool include_members = false,
+                                                 std::chrono::milliseconds timeout = default_fetch_timeout);
+  boost::asio::awaitable<FetchReply> fetch_channel(std::uint64_t id,
+                                                   std::chrono::milliseconds timeout = default_fetch_timeout);
+  boost::asio::awaitable<FetchReply> fetch_user(std::uint64_t id,
+                                                std::chrono::milliseconds timeout = default_fetch_timeout);
+  // Batches (at most proto::max_fetch_ids ids): one request, one reply per id in the order
+  // given. Build the vector before the co_await (g++ 12, see docs/sdk.md#pitfalls).
+  boost::asio::awaitable<std::vector<FetchReply>> fetch_guilds(
+      std::vector<std::uint64_t> ids, bool include_members = false,
+      std::chrono::milliseconds timeout = default_fetch_timeout);
+  boost::asio::awaitable<std::vector<FetchReply>> fetch_channels(
+      std::vector<std::uint64_t> ids, std::chrono::milliseconds timeout = default_fetch_timeout);
+  boost::asio::awaitable<std::vector<FetchReply>> fetch_users(
+      std::vector<std::uint64_t> ids, std::chrono::milliseconds timeout = default_fetch_timeout);
+
+  // Answers a fetch another process sent to this one: the entity's JSON from this process's
+  // cache, or nullopt. Called by the SDK on the loop; a cluster answers from its cache, other
+  // workers have none. Not for bots to call or override.
+  virtual std::optional<std::string> cached_json(proto::FetchKind kind, std::uint64_t id, bool include_members) const;
 
   const std::string& bot_name() const noexcept { return context_.bot; }
   boost::asio::io_context& io() const noexcept { return *context_.io; }
@@ -117,6 +150,9 @@ class Worker {
   void mark_ready(std::string_view what);
 
  private:
+  boost::asio::awaitable<std::vector<FetchReply>> fetch(proto::FetchKind kind, std::vector<std::uint64_t> ids,
+                                                        bool include_members, std::chrono::milliseconds timeout);
+
   WorkerContext context_;
   bool ready_reported_ = false;
 };
