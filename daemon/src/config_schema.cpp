@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 12> top_keys{"name",  "bot",     "services", "sharding", "supervision", "ipc",
+constexpr std::array<std::string_view, 13> top_keys{"name",  "bot",     "services", "sharding", "supervision", "ipc",
                                                     "store", "gateway", "stats",    "metrics",  "notifications", "cache", "log"};
 constexpr std::array<std::string_view, 5> store_keys{"persistence", "path", "fsync", "rewrite_min_bytes",
                                                      "rewrite_growth_percent"};

@@ -27,6 +27,12 @@ struct Fakecord {
   std::string control(const std::string& target, const std::string& body);
   std::string gateway_url() const { return "ws://127.0.0.1:" + std::to_string(gateway); }
   std::string api_url() const { return "http://127.0.0.1:" + std::to_string(api) + "/api/v10"; }
+  // A config's [gateway] section pointing at this fakecord (token file, URLs, identify window),
+  // open for more gateway keys after it.
+  std::string gateway_section(const std::string& identify_window = "100ms") const {
+    return "[gateway]\ntoken_file = \"" + token_file.string() + "\"\ngateway_url = \"" + gateway_url() +
+           "\"\napi_url = \"" + api_url() + "\"\nidentify_window = \"" + identify_window + "\"\n";
+  }
 
   TempDir dir;
   fs::path token_file;

@@ -42,11 +42,7 @@ std::string fetch_config(const Fakecord& fc, const std::string& cache_section, c
          "[sharding]\n"
          "shards = 4\n"
          "clusters = 2\n"
-         "[gateway]\n"
-         "token_file = \"" + fc.token_file.string() + "\"\n"
-         "gateway_url = \"" + fc.gateway_url() + "\"\n"
-         "api_url = \"" + fc.api_url() + "\"\n"
-         "identify_window = \"100ms\"\n"
+         + fc.gateway_section() +
          "intents = " + std::to_string(intents) + "\n"
          "[ipc]\n"
          "socket = \"@SOCKET@\"\n" + cache_section + extra;

@@ -26,11 +26,7 @@ std::string gateway_bot_config(const Fakecord& fc, int shards, int clusters) {
          "[sharding]\n"
          "shards = " + std::to_string(shards) + "\n"
          "clusters = " + std::to_string(clusters) + "\n"
-         "[gateway]\n"
-         "token_file = \"" + fc.token_file.string() + "\"\n"
-         "gateway_url = \"" + fc.gateway_url() + "\"\n"
-         "api_url = \"" + fc.api_url() + "\"\n"
-         "identify_window = \"100ms\"\n"
+         + fc.gateway_section() +
          "[ipc]\n"
          "socket = \"@SOCKET@\"\n";
 }
@@ -147,7 +143,7 @@ TEST_CASE("rolling restart: stops at a cluster that does not come back and names
   CHECK(d.log().find("rolling restart stopped at 3 of 4") != std::string::npos);
 }
 
-TEST_CASE("rolling restart: one at a time; a second request is refused as busy, with --json progress",
+TEST_CASE("rolling restart: one at a time, so a second request is refused as busy and --json shows progress",
           "[integration][restarts]") {
   TempDir dir;
   Daemon d(dir, test_bot_config("\"--ready-after\", \"1500\""));

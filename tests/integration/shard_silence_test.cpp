@@ -42,11 +42,7 @@ TEST_CASE("shard health: a silent shard is recycled alone (RESUME), its cluster 
                 "[sharding]\n"
                 "shards = 4\n"
                 "clusters = 2\n"
-                "[gateway]\n"
-                "token_file = \"" + fc.token_file.string() + "\"\n"
-                "gateway_url = \"" + fc.gateway_url() + "\"\n"
-                "api_url = \"" + fc.api_url() + "\"\n"
-                "identify_window = \"100ms\"\n"
+                + fc.gateway_section() +
                 "shard_silence_timeout = \"5s\"\n"
                 "[ipc]\n"
                 "socket = \"@SOCKET@\"\n");

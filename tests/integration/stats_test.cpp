@@ -210,11 +210,7 @@ TEST_CASE("stats: gateway clusters report every shard, guilds and events per sec
                 "[sharding]\n"
                 "shards = 4\n"
                 "clusters = 2\n"
-                "[gateway]\n"
-                "token_file = \"" + fc.token_file.string() + "\"\n"
-                "gateway_url = \"" + fc.gateway_url() + "\"\n"
-                "api_url = \"" + fc.api_url() + "\"\n"
-                "identify_window = \"100ms\"\n"
+                + fc.gateway_section() +
                 "[stats]\n"
                 "interval = \"500ms\"\n"
                 "[ipc]\n"
