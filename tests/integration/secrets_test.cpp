@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -60,7 +61,13 @@ void add_children(Sweep& sweep, const Status& st) {
     for (const pid_t p : processes_in_group(leader)) {
       const std::string environ = proc_environ(p);
       const fs::path proc = fs::path("/proc") / std::to_string(p);
-      const std::string cmdline = slurp(proc / "cmdline");
+      std::string cmdline = slurp(proc / "cmdline");
+      // A process on its way out has no memory left, so its cmdline reads empty until it is a
+      // zombie: give it a moment before calling an empty cmdline unreadable.
+      for (int i = 0; cmdline.empty() && alive(p) && i < 40; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        cmdline = slurp(proc / "cmdline");
+      }
       if (cmdline.empty() && !alive(p)) continue;  // exited meanwhile (e.g. after the 4004)
       REQUIRE_FALSE(cmdline.empty());  // readable: the check below means something
       sweep.add("/proc/" + std::to_string(p) + "/cmdline", cmdline);
