@@ -7,33 +7,12 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "wire_checks.hpp"
 
 using namespace megane;
 using proto::Bytes;
-
-namespace {
-
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  for (const int v : values) out.push_back(static_cast<std::uint8_t>(v));
-  return out;
-}
-
-// Every strict prefix of a valid encoding, and the encoding plus one trailing byte, must fail.
-template <class M>
-void check_rejects_truncated_and_trailing(const Bytes& valid) {
-  for (std::size_t n = 0; n < valid.size(); ++n) {
-    INFO("prefix of " << n << " bytes");
-    M out;
-    CHECK_FALSE(proto::decode(proto::ByteView(valid.data(), n), out));
-  }
-  Bytes longer = valid;
-  longer.push_back(0);
-  M out;
-  CHECK_FALSE(proto::decode(longer, out));
-}
-
-}  // namespace
+using test::bytes;
+using test::check_rejects_truncated_and_trailing;
 
 TEST_CASE("ServiceCommand: golden bytes and round trip", "[proto][commands]") {
   const proto::ServiceCommand m{"svc", true, 500, "{}"};

@@ -6,32 +6,16 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "wire_checks.hpp"
 #include "meganectl/event_output.hpp"
 #include "meganectl/fetch_output.hpp"
 
 using namespace megane;
 using proto::Bytes;
+using test::bytes;
+using test::check_rejects_truncated_and_trailing;
 
 namespace {
-
-Bytes bytes(std::initializer_list<int> values) {
-  Bytes out;
-  for (const int v : values) out.push_back(static_cast<std::uint8_t>(v));
-  return out;
-}
-
-template <class M>
-void check_rejects_truncated_and_trailing(const Bytes& valid) {
-  for (std::size_t n = 0; n < valid.size(); ++n) {
-    INFO("prefix of " << n << " bytes");
-    M out;
-    CHECK_FALSE(proto::decode(proto::ByteView(valid.data(), n), out));
-  }
-  Bytes longer = valid;
-  longer.push_back(0);
-  M out;
-  CHECK_FALSE(proto::decode(longer, out));
-}
 
 std::string entries(std::vector<proto::FetchEntry> e) {
   const Bytes b = proto::encode(proto::FetchEntries{std::move(e)});

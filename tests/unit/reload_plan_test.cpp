@@ -31,7 +31,8 @@ TEST_CASE("reload: an unchanged file changes nothing", "[reload]") {
 TEST_CASE("reload: live keys apply, planned ones wait for a restart and keep their value", "[reload]") {
   Config running = parse("[stats]\ninterval = \"10s\"\n");
   const Config fresh = parse("[stats]\ninterval = \"2s\"\n[supervision]\nbackoff_initial = \"3s\"\n"
-                             "[ipc]\nrequest_timeout = \"30s\"\nsocket = \"/tmp/other.sock\"\n[log]\nlevel = \"debug\"\n",
+                             "[ipc]\nrequest_timeout = \"30s\"\nsocket = \"" + (fs::path(MEGANE_FIXTURES_DIR) / "other.sock").string() +
+                                 "\"\n[log]\nlevel = \"debug\"\n",
                              8);
   const fs::path socket = running.ipc.socket;
   const ReloadReport r = merge_reloadable(running, fresh);
