@@ -26,6 +26,11 @@ for exe in meganed meganed-launch megane_bench_cluster megane_bench_service mega
   [[ -x $bin/$exe ]] || { echo "missing $bin/$exe: ninja -C $build $exe" >&2; exit 2; }
 done
 
+# meganed pins the cluster to this CPU and the floor pins its client there too; meganed, the
+# service, the relay and the echo run wherever the scheduler puts them. Same placement, so a
+# wake-up that crosses CPUs (expensive on VMs) is paid alike.
+cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[^0-9].*//')
+
 # Short path: the socket's path must fit sockaddr_un.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/megane-cmdbench.XXXXXX")
 results=$tmp/results.jsonl
@@ -62,6 +67,7 @@ executable = "$bin/megane_bench_service"
 [sharding]
 shards = 1
 clusters = 1
+cores = [$cpu]
 [ipc]
 socket = "$tmp/megane.sock"
 [store]
@@ -102,7 +108,8 @@ run_megane() {  # $1: round number
 }
 
 run_floor() {
-  "$bin/megane_two_hop_floor" --requests "$requests" --reps 1 --warmup "$warmup" --data "$data" >>"$results"
+  "$bin/megane_two_hop_floor" --requests "$requests" --reps 1 --warmup "$warmup" --data "$data" \
+    --client-cpu "$cpu" >>"$results"
 }
 
 # Median of one field over the rounds: median IMPL INFLIGHT FIELD

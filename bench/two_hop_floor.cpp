@@ -5,9 +5,11 @@
 // allocation. Whatever megane measures above this is the cost of meganed and the SDK.
 //
 //   megane_two_hop_floor [--requests N] [--reps R] [--warmup W] [--in-flight K] [--data JSON]
+//                        [--client-cpu N]
 //
 // Prints one JSON line per (repetition, in-flight) on stdout, like megane_bench_cluster.
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -45,6 +47,9 @@ struct Options {
   std::size_t reps = 1;
   std::size_t warmup = 2'000;
   std::size_t in_flight = 0;  // 0: 1 and then 64 (profiling runs pick one)
+  // Pins the client (only) to this CPU, as meganed pins a cluster: the floor then crosses
+  // CPUs where megane does. -1: no pinning.
+  long client_cpu = -1;
   std::string data = R"({"op":"echo","seq":123456,"pad":"0123456789abcdef"})";
 };
 
@@ -65,6 +70,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     else if (key == "--reps") o.reps = n;
     else if (key == "--warmup") o.warmup = n;
     else if (key == "--in-flight") o.in_flight = n;
+    else if (key == "--client-cpu" && n < CPU_SETSIZE) o.client_cpu = static_cast<long>(n);
     else return std::nullopt;
   }
   if (o.requests == 0 || o.reps == 0) return std::nullopt;
@@ -270,7 +276,7 @@ int main(int argc, char** argv) {
   const std::optional<Options> options = parse_options(argc, argv);
   if (!options) {
     std::fprintf(stderr, "usage: megane_two_hop_floor [--requests N] [--reps R] [--warmup W] "
-                         "[--in-flight K] [--data JSON]\n");
+                         "[--in-flight K] [--data JSON] [--client-cpu N]\n");
     return 2;
   }
   int client_relay[2];
@@ -294,6 +300,14 @@ int main(int argc, char** argv) {
   ::close(relay_echo[0]);
   ::close(relay_echo[1]);
   const int fd = client_relay[0];
+  if (options->client_cpu >= 0) {
+    // After the forks: the relay and the echo stay free to run anywhere, like meganed and a
+    // service, while the client sits where meganed would pin the cluster.
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(static_cast<int>(options->client_cpu), &set);
+    if (::sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity");
+  }
 
   // The same bytes a cluster sends for send_service_command("bench-echo", data).
   const proto::Bytes payload =

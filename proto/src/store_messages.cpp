@@ -70,11 +70,34 @@ void encode_store_value(Writer& w, bool found, std::string_view value) {
 void encode_store_applied(Writer& w, bool applied) { w.u8(applied ? 1 : 0); }
 void encode_store_integer(Writer& w, std::int64_t value) { w.u64(static_cast<std::uint64_t>(value)); }
 
-Bytes encode(const StoreGet& m) {
+Bytes encode(const StoreKeyView& m) {
   Writer w;
   w.reserve(str_size(m.key));
   return w.str(m.key).take();
 }
+Bytes encode(const StoreSetView& m) {
+  Writer w;
+  w.reserve(str_size(m.key) + str_size(m.value) + 8 + 1);
+  return w.str(m.key).str(m.value).u64(m.ttl_ms).u8(static_cast<std::uint8_t>(m.condition)).take();
+}
+Bytes encode(const StoreIncrementView& m) {
+  Writer w;
+  w.reserve(str_size(m.key) + 8);
+  return w.str(m.key).u64(static_cast<std::uint64_t>(m.delta)).take();
+}
+Bytes encode(const StoreCompareAndSetView& m) {
+  Writer w;
+  const std::string_view expected = m.expected.value_or(std::string_view{});
+  w.reserve(str_size(m.key) + 1 + str_size(expected) + str_size(m.value) + 8);
+  return w.str(m.key).u8(m.expected ? 1 : 0).str(expected).str(m.value).u64(m.ttl_ms).take();
+}
+Bytes encode(const StoreExpireView& m) {
+  Writer w;
+  w.reserve(str_size(m.key) + 8);
+  return w.str(m.key).u64(m.ttl_ms).take();
+}
+
+Bytes encode(const StoreGet& m) { return encode(StoreKeyView{m.key}); }
 bool decode(ByteView in, StoreGet& out) noexcept { return decode_key(in, out); }
 
 Bytes encode(const StoreValue& m) {
@@ -89,11 +112,7 @@ bool decode(ByteView in, StoreValue& out) noexcept {
   return r.done();
 }
 
-Bytes encode(const StoreSet& m) {
-  Writer w;
-  w.reserve(str_size(m.key) + str_size(m.value) + 8 + 1);
-  return w.str(m.key).str(m.value).u64(m.ttl_ms).u8(static_cast<std::uint8_t>(m.condition)).take();
-}
+Bytes encode(const StoreSet& m) { return encode(StoreSetView{m.key, m.value, m.ttl_ms, m.condition}); }
 bool decode(ByteView in, StoreSet& out) noexcept { return decode_set(in, out); }
 
 Bytes encode(const StoreApplied& m) {
@@ -107,18 +126,10 @@ bool decode(ByteView in, StoreApplied& out) noexcept {
   return r.done();
 }
 
-Bytes encode(const StoreDelete& m) {
-  Writer w;
-  w.reserve(str_size(m.key));
-  return w.str(m.key).take();
-}
+Bytes encode(const StoreDelete& m) { return encode(StoreKeyView{m.key}); }
 bool decode(ByteView in, StoreDelete& out) noexcept { return decode_key(in, out); }
 
-Bytes encode(const StoreIncrement& m) {
-  Writer w;
-  w.reserve(str_size(m.key) + 8);
-  return w.str(m.key).u64(static_cast<std::uint64_t>(m.delta)).take();
-}
+Bytes encode(const StoreIncrement& m) { return encode(StoreIncrementView{m.key, m.delta}); }
 bool decode(ByteView in, StoreIncrement& out) noexcept { return decode_increment(in, out); }
 
 Bytes encode(const StoreInteger& m) {
@@ -133,13 +144,13 @@ bool decode(ByteView in, StoreInteger& out) noexcept {
 }
 
 Bytes encode(const StoreCompareAndSet& m) {
-  Writer w;
-  w.str(m.key).u8(m.expected ? 1 : 0).str(m.expected.value_or(std::string{})).str(m.value).u64(m.ttl_ms);
-  return w.take();
+  std::optional<std::string_view> expected;
+  if (m.expected) expected = *m.expected;
+  return encode(StoreCompareAndSetView{m.key, expected, m.value, m.ttl_ms});
 }
 bool decode(ByteView in, StoreCompareAndSet& out) noexcept { return decode_compare_and_set(in, out); }
 
-Bytes encode(const StoreExpire& m) { return Writer().str(m.key).u64(m.ttl_ms).take(); }
+Bytes encode(const StoreExpire& m) { return encode(StoreExpireView{m.key, m.ttl_ms}); }
 bool decode(ByteView in, StoreExpire& out) noexcept { return decode_expire(in, out); }
 
 Bytes encode(const StoreKeys& m) { return Writer().str(m.prefix).str(m.cursor).u32(m.count).take(); }

@@ -111,6 +111,7 @@ struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
   std::uint32_t last_request_id = hello_request_id;
   bool writer_waiting = false;  // parked on `wake`: no write in progress
   bool flush_posted = false;    // a flush_now() is queued on the executor
+  bool draining = false;        // inside drain(): what handlers queue leaves when the batch ends
   // Frames that arrived before a message handler was installed (e.g. a command right behind
   // hello_ok): kept, bounded, and handed over once on_message() installs one.
   std::vector<std::pair<proto::FrameHeader, proto::Bytes>> held;
@@ -124,6 +125,7 @@ struct IpcClient::Impl : std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> read_loop(std::shared_ptr<Impl> self);
   static asio::awaitable<void> write_loop(std::shared_ptr<Impl> self);
   bool drain();
+  bool dispatch_all();
   void dispatch(const proto::FrameView& frame);
   void complete(const proto::FrameHeader& header, proto::ByteView payload);
   bool enqueue(MessageType type, std::uint16_t flags, std::uint32_t id, proto::ByteView payload);
@@ -239,6 +241,17 @@ asio::awaitable<void> IpcClient::Impl::read_loop(std::shared_ptr<Impl> self) {
   }
 }
 
+// Handles every complete frame in the buffer, then writes whatever the handlers (and the
+// coroutines resumed by replies) queued, in one write and before the loop polls again. False
+// once the connection is gone.
+bool IpcClient::Impl::drain() {
+  draining = true;
+  const bool alive = dispatch_all();
+  draining = false;
+  if (alive && !closed && !queue.empty()) flush_now();
+  return alive && !closed;
+}
+
 asio::awaitable<void> IpcClient::Impl::write_loop(std::shared_ptr<Impl> self) {
   while (!self->closed) {
     if (self->queue.empty()) {
@@ -260,8 +273,7 @@ asio::awaitable<void> IpcClient::Impl::write_loop(std::shared_ptr<Impl> self) {
   }
 }
 
-// Handles every complete frame in the buffer. False once the connection is gone.
-bool IpcClient::Impl::drain() {
+bool IpcClient::Impl::dispatch_all() {
   proto::FrameView f;
   while (!closed) {
     const proto::HeaderStatus st = assembler.next(f);
@@ -317,7 +329,9 @@ void IpcClient::Impl::complete(const proto::FrameHeader& h, proto::ByteView payl
   } else {
     r.payload.assign(payload.begin(), payload.end());
   }
-  pending.complete(h.request_id, std::move(r));
+  // We are on the loop, inside the read batch: the waiting coroutine resumes right here, so
+  // its next request joins this batch's write instead of costing a scheduler round.
+  pending.complete(h.request_id, std::move(r), detail::ReplyWaiters::Resume::dispatch);
 }
 
 bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32_t id,
@@ -335,12 +349,16 @@ bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32
     return false;
   }
   proto::append_frame(queue, type, flags, id, payload);
-  // With no write in progress the frame goes out from a posted flush: everything the handlers
-  // queued before it runs leaves in one write, and the idle writer is not woken through its
-  // timer (a cancel costs a timer-queue update and an extra scheduler round per frame).
-  if (writer_waiting && !flush_posted) {
+  // With no write in progress the frame goes out from a posted flush (or, inside a read batch,
+  // at its end): everything queued before it runs leaves in one write, and the idle writer is
+  // not woken through its timer (a cancel costs a timer-queue update and an extra scheduler
+  // round per frame).
+  if (writer_waiting && !flush_posted && !draining) {
     flush_posted = true;
-    asio::post(executor, [self = shared_from_this()] { self->flush_now(); });
+    asio::post(executor, [self = shared_from_this()] {
+      self->flush_posted = false;
+      self->flush_now();
+    });
   }
   return true;
 }
@@ -348,7 +366,6 @@ bool IpcClient::Impl::enqueue(MessageType type, std::uint16_t flags, std::uint32
 // Writes the queue straight from the loop when the socket takes it all (the usual case); the
 // writer coroutine takes over only when the socket is full.
 void IpcClient::Impl::flush_now() {
-  flush_posted = false;
   if (closed || !writer_waiting || queue.empty()) return;
   error_code ec;
   const std::size_t n = socket.write_some(asio::buffer(queue), ec);  // the socket is non-blocking

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
@@ -45,13 +47,13 @@ void ReplyWaiters::add(std::uint32_t id, proto::MessageType type, std::chrono::m
   if (!armed_for_ || at < *armed_for_) arm();
 }
 
-bool ReplyWaiters::complete(std::uint32_t id, Reply reply) {
+bool ReplyWaiters::complete(std::uint32_t id, Reply reply, Resume how) {
   auto it = waiters_.find(id);
   if (it == waiters_.end()) return false;
   Waiter w = std::move(it->second);
   waiters_.erase(it);
   prune();
-  resume(w, std::move(reply));
+  resume(w, std::move(reply), /*clear_slot=*/true, how);
   return true;
 }
 
@@ -75,12 +77,19 @@ void ReplyWaiters::complete_all(const Reply& reply) {
   timer_.cancel();
 }
 
-void ReplyWaiters::resume(Waiter& w, Reply reply, bool clear_slot) {
+void ReplyWaiters::resume(Waiter& w, Reply reply, bool clear_slot, Resume how) {
   Handler h = std::move(*w.handler);
   if (clear_slot) {
     // A later cancellation of the coroutine must not reach this request's id again.
     auto slot = asio::get_associated_cancellation_slot(h);
     if (slot.is_connected()) slot.clear();
+  }
+  if (how == Resume::dispatch) {
+    // Runs inline when we are on the handler's executor's thread; an exception the coroutine
+    // lets escape is captured by the io_context and rethrown from run(), as after a post.
+    const auto ex = asio::get_associated_executor(h, executor_);
+    asio::dispatch(ex, [h = std::move(h), r = std::move(reply)]() mutable { std::move(h)(std::move(r)); });
+    return;
   }
   asio::post(executor_, [h = std::move(h), r = std::move(reply)]() mutable { std::move(h)(std::move(r)); });
 }

@@ -4,8 +4,10 @@
 // is a slot in a flat table holding the awaiting coroutine's handler, and the deadlines sit
 // in one heap (proto/deadline_heap.hpp) whose timer is re-armed only for an earlier deadline.
 //
-// Handlers are always completed through asio::post, never inline, so the awaiting coroutine
-// resumes on the loop as it did when it waited on its own timer.
+// A reply read on the loop resumes its coroutine inline (asio::dispatch: on the loop's thread
+// that is a direct call), so what the coroutine sends next joins the read batch's write; a
+// timeout, a cancellation or a closed connection resumes it through asio::post, never from
+// inside the caller's stack.
 #pragma once
 
 #include <chrono>
@@ -37,8 +39,9 @@ class ReplyWaiters {
   // Waits for the reply to request `id`, at most `timeout`; then Reply{timeout}. A cancelled
   // coroutine (terminal cancellation, e.g. a stopping worker) gets Reply{cancelled}.
   void add(std::uint32_t id, proto::MessageType type, std::chrono::milliseconds timeout, Handler handler);
+  enum class Resume : std::uint8_t { post, dispatch };
   // Resumes the waiter of `id` with `reply`; false when nothing waits for it (timed out).
-  bool complete(std::uint32_t id, Reply reply);
+  bool complete(std::uint32_t id, Reply reply, Resume how = Resume::post);
   // Resumes every waiter with a copy of `reply` (the connection closed).
   void complete_all(const Reply& reply);
   bool contains(std::uint32_t id) const { return waiters_.contains(id); }
@@ -66,7 +69,7 @@ class ReplyWaiters {
   };
 
   void cancel(std::uint32_t id);
-  void resume(Waiter& waiter, Reply reply, bool clear_slot = true);
+  void resume(Waiter& waiter, Reply reply, bool clear_slot = true, Resume how = Resume::post);
   void prune();
   void arm();
   void on_timer();

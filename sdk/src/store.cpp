@@ -87,8 +87,8 @@ Op<KeyPage> keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::By
   co_return success(std::move(out));
 }
 
-proto::Bytes keys_payload(std::string prefix, std::string cursor, std::uint32_t count) {
-  return proto::encode(proto::StoreKeys{std::move(prefix), std::move(cursor), count});
+proto::Bytes keys_payload(std::string_view prefix, std::string_view cursor, std::uint32_t count) {
+  return proto::encode(proto::StoreKeys{std::string(prefix), std::string(cursor), count});
 }
 
 Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string prefix,
@@ -96,7 +96,7 @@ Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::millisecon
   std::vector<std::string> all;
   std::string cursor;
   do {
-    proto::Bytes payload = keys_payload(prefix, std::move(cursor), page_size);
+    proto::Bytes payload = keys_payload(prefix, cursor, page_size);
     StoreResult<KeyPage> page = co_await keys_op(ipc, timeout, std::move(payload));
     if (!page.ok()) co_return failed<std::vector<std::string>>(page.status, std::move(page.message));
     all.insert(all.end(), std::make_move_iterator(page.value.keys.begin()),
@@ -106,18 +106,17 @@ Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::millisecon
   co_return success(std::move(all));
 }
 
-proto::Bytes get_payload(std::string key) { return proto::encode(proto::StoreGet{std::move(key)}); }
+proto::Bytes get_payload(std::string_view key) { return proto::encode(proto::StoreKeyView{key}); }
 
-Op<std::optional<JsonText>> get_json_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
-  proto::Bytes payload = get_payload(std::move(key));
+Op<std::optional<JsonText>> get_json_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
   StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, std::move(payload));
   if (!r.ok()) co_return failed<std::optional<JsonText>>(r.status, std::move(r.message));
   if (!r.value) co_return success<std::optional<JsonText>>(std::nullopt);
   co_return success<std::optional<JsonText>>(JsonText(std::move(*r.value)));
 }
 
-Op<std::optional<std::int64_t>> get_int_op(IpcClient* ipc, std::chrono::milliseconds timeout, std::string key) {
-  proto::Bytes payload = get_payload(key);
+Op<std::optional<std::int64_t>> get_int_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload,
+                                           std::string key) {
   StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, std::move(payload));
   if (!r.ok()) co_return failed<std::optional<std::int64_t>>(r.status, std::move(r.message));
   if (!r.value) co_return success<std::optional<std::int64_t>>(std::nullopt);
@@ -149,62 +148,62 @@ std::string_view to_string(StoreStatus status) noexcept {
   return "unknown";
 }
 
-Store::Op<std::optional<std::string>> Store::get(std::string key) const {
-  return get_op(ipc_, timeout_, get_payload(std::move(key)));
+Store::Op<std::optional<std::string>> Store::get(std::string_view key) const {
+  return get_op(ipc_, timeout_, get_payload(key));
 }
 
-Store::Op<bool> Store::set(std::string key, std::string value, SetOptions options) const {
+Store::Op<bool> Store::set(std::string_view key, std::string_view value, SetOptions options) const {
   return applied_op(ipc_, timeout_, MessageType::store_set,
-                    proto::encode(proto::StoreSet{std::move(key), std::move(value), ttl_ms(options.ttl), options.condition}));
+                    proto::encode(proto::StoreSetView{key, value, ttl_ms(options.ttl), options.condition}));
 }
 
-Store::Op<bool> Store::del(std::string key) const {
-  return applied_op(ipc_, timeout_, MessageType::store_delete, proto::encode(proto::StoreDelete{std::move(key)}));
+Store::Op<bool> Store::del(std::string_view key) const {
+  return applied_op(ipc_, timeout_, MessageType::store_delete, proto::encode(proto::StoreKeyView{key}));
 }
 
-Store::Op<std::int64_t> Store::increment(std::string key, std::int64_t delta) const {
-  return increment_op(ipc_, timeout_, proto::encode(proto::StoreIncrement{std::move(key), delta}));
+Store::Op<std::int64_t> Store::increment(std::string_view key, std::int64_t delta) const {
+  return increment_op(ipc_, timeout_, proto::encode(proto::StoreIncrementView{key, delta}));
 }
 
-Store::Op<bool> Store::compare_and_set(std::string key, std::optional<std::string> expected, std::string value,
-                                       std::chrono::milliseconds ttl) const {
+Store::Op<bool> Store::compare_and_set(std::string_view key, std::optional<std::string_view> expected,
+                                       std::string_view value, std::chrono::milliseconds ttl) const {
   return applied_op(ipc_, timeout_, MessageType::store_compare_and_set,
-                    proto::encode(proto::StoreCompareAndSet{std::move(key), std::move(expected), std::move(value), ttl_ms(ttl)}));
+                    proto::encode(proto::StoreCompareAndSetView{key, expected, value, ttl_ms(ttl)}));
 }
 
-Store::Op<bool> Store::expire(std::string key, std::chrono::milliseconds ttl) const {
-  return applied_op(ipc_, timeout_, MessageType::store_expire, proto::encode(proto::StoreExpire{std::move(key), ttl_ms(ttl)}));
+Store::Op<bool> Store::expire(std::string_view key, std::chrono::milliseconds ttl) const {
+  return applied_op(ipc_, timeout_, MessageType::store_expire, proto::encode(proto::StoreExpireView{key, ttl_ms(ttl)}));
 }
 
-Store::Op<KeyPage> Store::keys(std::string prefix, std::string cursor, std::uint32_t count) const {
-  return keys_op(ipc_, timeout_, keys_payload(std::move(prefix), std::move(cursor), count));
+Store::Op<KeyPage> Store::keys(std::string_view prefix, std::string_view cursor, std::uint32_t count) const {
+  return keys_op(ipc_, timeout_, keys_payload(prefix, cursor, count));
 }
 
-Store::Op<std::vector<std::string>> Store::all_keys(std::string prefix, std::uint32_t page_size) const {
-  return all_keys_op(ipc_, timeout_, std::move(prefix), page_size);
+Store::Op<std::vector<std::string>> Store::all_keys(std::string_view prefix, std::uint32_t page_size) const {
+  return all_keys_op(ipc_, timeout_, std::string(prefix), page_size);
 }
 
-Store::Op<bool> Store::set_json(std::string key, std::string json_text, SetOptions options) const {
+Store::Op<bool> Store::set_json(std::string_view key, std::string_view json_text, SetOptions options) const {
   simdjson::dom::parser parser;
-  const auto error = parser.parse(json_text).error();
+  const auto error = parser.parse(json_text.data(), json_text.size()).error();
   if (error != simdjson::SUCCESS) {
     return ready(failed<bool>(StoreStatus::invalid_json,
                               fmt::format("not setting '{}': the value is not valid JSON ({})", key,
                                           simdjson::error_message(error))));
   }
-  return set(std::move(key), std::move(json_text), options);
+  return set(key, json_text, options);
 }
 
-Store::Op<std::optional<JsonText>> Store::get_json(std::string key) const {
-  return get_json_op(ipc_, timeout_, std::move(key));
+Store::Op<std::optional<JsonText>> Store::get_json(std::string_view key) const {
+  return get_json_op(ipc_, timeout_, get_payload(key));
 }
 
-Store::Op<bool> Store::set_int(std::string key, std::int64_t value, SetOptions options) const {
-  return set(std::move(key), std::to_string(value), options);
+Store::Op<bool> Store::set_int(std::string_view key, std::int64_t value, SetOptions options) const {
+  return set(key, std::to_string(value), options);
 }
 
-Store::Op<std::optional<std::int64_t>> Store::get_int(std::string key) const {
-  return get_int_op(ipc_, timeout_, std::move(key));
+Store::Op<std::optional<std::int64_t>> Store::get_int(std::string_view key) const {
+  return get_int_op(ipc_, timeout_, get_payload(key), std::string(key));
 }
 
 namespace detail {

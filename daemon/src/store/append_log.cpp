@@ -192,6 +192,16 @@ void AppendLog::Impl::update_guard() {
 
 void AppendLog::Impl::flush_batch() {
   if (batch.empty() || !disk) return;
+  // fsync=always with an idle disk thread: write and fsync here, then acknowledge at once
+  // (see DiskWriter::try_append_inline). During a rewrite appends keep their place in the
+  // disk thread's queue, behind the chunks.
+  if (policy == FsyncPolicy::always && !rewriting) {
+    if (const auto report = disk->try_append_inline(batch, batch_seq)) {
+      batch.clear();
+      on_report(*report);
+      return;
+    }
+  }
   disk->append(batch, batch_seq);
   batch.clear();
 }

@@ -41,6 +41,16 @@ void DiskWriter::append(std::string_view encoded, std::uint64_t seq) {
   if (was_empty) wake_.notify_one();
 }
 
+std::optional<DiskReport> DiskWriter::try_append_inline(std::string_view encoded, std::uint64_t seq) {
+  if (policy_ != FsyncPolicy::always) return std::nullopt;
+  // Held across the write and the fsync: the disk thread is idle and cannot start meanwhile,
+  // so its state (fd_, size_, rewriting_...) is ours for this call.
+  std::lock_guard lock(mutex_);
+  if (busy_ || stopping_ || !queue_.empty() || rewriting_) return std::nullopt;
+  const std::error_code ec = write_appends(encoded, seq);
+  return DiskReport{DiskReport::Kind::appended, seq, ec, size_};
+}
+
 void DiskWriter::rewrite_begin() {
   {
     std::lock_guard lock(mutex_);
@@ -92,9 +102,14 @@ void DiskWriter::run() {
       }
       if (queue_.empty() && stopping_) break;
       jobs.swap(queue_);
+      busy_ = true;
     }
     process(jobs);
     jobs.clear();
+    {
+      std::lock_guard lock(mutex_);
+      busy_ = false;
+    }
     if (policy_ == FsyncPolicy::everysec && dirty_ && !failed_ &&
         std::chrono::steady_clock::now() - last_sync_ >= 1s) {
       if (auto ec = sync_log()) {
@@ -157,19 +172,7 @@ void DiskWriter::process(std::vector<Job>& jobs) {
 void DiskWriter::flush(std::string& log_bytes, std::uint64_t seq, bool has_appends,
                        std::string& new_bytes, int chunks) {
   if (has_appends) {
-    std::error_code ec = failed_;
-    if (!ec && fd_ < 0) fd_ = ops_.open(path_, O_WRONLY | O_APPEND | O_CREAT, ec);
-    if (!ec) {
-      if (size_ == 0) log_bytes.insert(0, log_file_magic);
-      ec = ops_.write(fd_, log_bytes);
-    }
-    if (!ec) {
-      size_ += log_bytes.size();
-      dirty_ = true;
-      if (policy_ == FsyncPolicy::always) ec = sync_log();  // one fsync for the whole batch
-    }
-    if (ec) fail(ec);
-    else written_seq_ = seq;
+    const std::error_code ec = write_appends(log_bytes, seq);
     sink_(DiskReport{DiskReport::Kind::appended, seq, ec, size_});
   }
   if (rewriting_ && !rewrite_error_ && !new_bytes.empty()) {
@@ -182,6 +185,27 @@ void DiskWriter::flush(std::string& log_bytes, std::uint64_t seq, bool has_appen
   }
   log_bytes.clear();
   new_bytes.clear();
+}
+
+// Writes records to the log (and fsyncs under always: one fsync for the whole batch).
+std::error_code DiskWriter::write_appends(std::string_view log_bytes, std::uint64_t seq) {
+  std::error_code ec = failed_;
+  if (!ec && fd_ < 0) fd_ = ops_.open(path_, O_WRONLY | O_APPEND | O_CREAT, ec);
+  std::string with_header;  // a new file starts with its header, in the same write()
+  if (!ec && size_ == 0) {
+    with_header.reserve(log_file_magic.size() + log_bytes.size());
+    with_header.append(log_file_magic).append(log_bytes);
+    log_bytes = with_header;
+  }
+  if (!ec) ec = ops_.write(fd_, log_bytes);
+  if (!ec) {
+    size_ += log_bytes.size();
+    dirty_ = true;
+    if (policy_ == FsyncPolicy::always) ec = sync_log();
+  }
+  if (ec) fail(ec);
+  else written_seq_ = seq;
+  return ec;
 }
 
 void DiskWriter::fail(std::error_code ec) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -48,6 +49,12 @@ class DiskWriter {
 
   // Queues already encoded records, the last of which has sequence number `seq`.
   void append(std::string_view encoded, std::uint64_t seq);
+  // fsync=always only: when the disk thread is idle (nothing queued, no rewrite), writes and
+  // fsyncs the records right here on the caller's thread and returns the report the thread
+  // would have sent; else nothing happens and it returns nullopt (queue them with append()).
+  // Saves the two thread hand-offs per group commit, at the price of blocking the caller for
+  // the fsync, as Redis's appendfsync always does.
+  std::optional<DiskReport> try_append_inline(std::string_view encoded, std::uint64_t seq);
   // Starts writing PATH.rewrite; until rewrite_finish every append is also copied into it, in
   // the same order as the snapshot chunks (see append_log.hpp for why that is enough).
   void rewrite_begin();
@@ -72,6 +79,7 @@ class DiskWriter {
   void process(std::vector<Job>& jobs);
   void flush(std::string& log_bytes, std::uint64_t seq, bool has_appends, std::string& new_bytes,
              int chunks);
+  std::error_code write_appends(std::string_view log_bytes, std::uint64_t seq);
   void fail(std::error_code ec);
   std::error_code sync_log();
   void start_rewrite();
@@ -91,6 +99,7 @@ class DiskWriter {
   std::condition_variable wake_;
   std::vector<Job> queue_;
   bool stopping_ = false;
+  bool busy_ = false;  // the disk thread is processing jobs it took from queue_
 
   // Disk thread only (and the loop thread after join).
   int fd_ = -1;

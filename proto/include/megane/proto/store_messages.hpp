@@ -105,6 +105,13 @@ struct StoreExpireView {
   std::uint64_t ttl_ms = 0;
 };
 
+// Requests encoded from views (the SDK encodes its string_view arguments without a copy).
+Bytes encode(const StoreKeyView& m);
+Bytes encode(const StoreSetView& m);
+Bytes encode(const StoreIncrementView& m);
+Bytes encode(const StoreCompareAndSetView& m);
+Bytes encode(const StoreExpireView& m);
+
 bool decode(ByteView in, StoreKeyView& out) noexcept;
 bool decode(ByteView in, StoreSetView& out) noexcept;
 bool decode(ByteView in, StoreIncrementView& out) noexcept;

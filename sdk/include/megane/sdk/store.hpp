@@ -69,6 +69,8 @@ struct KeyPage {
 
 // A cheap handle (a pointer and a timeout): copy it freely. The IpcClient must outlive every
 // op in flight. All ops run on the client's executor; several may be in flight at once.
+// Keys and values are taken as views and encoded into the request when the op is called, so
+// they need not outlive the call (`co_await store.get(fmt::format(...))` is fine).
 class Store {
  public:
   explicit Store(IpcClient& ipc, std::chrono::milliseconds timeout = default_store_timeout) noexcept
@@ -82,35 +84,35 @@ class Store {
   using Op = boost::asio::awaitable<StoreResult<T>>;
 
   // The value, or nullopt when the key is absent (or expired).
-  Op<std::optional<std::string>> get(std::string key) const;
+  Op<std::optional<std::string>> get(std::string_view key) const;
   // True when written; false when options.condition was not met (nothing changed).
-  Op<bool> set(std::string key, std::string value, SetOptions options = {}) const;
+  Op<bool> set(std::string_view key, std::string_view value, SetOptions options = {}) const;
   // True when the key existed and is gone now.
-  Op<bool> del(std::string key) const;
+  Op<bool> del(std::string_view key) const;
   // Adds `delta` to the integer value (an absent key counts as 0) and returns the new value;
   // not_integer / overflow leave the key unchanged. The key's expiry is kept.
-  Op<std::int64_t> increment(std::string key, std::int64_t delta = 1) const;
+  Op<std::int64_t> increment(std::string_view key, std::int64_t delta = 1) const;
   // Writes `value` only if the current value equals `expected` byte for byte (nullopt: only if
   // the key is absent). True when written. `ttl` as in SetOptions.
-  Op<bool> compare_and_set(std::string key, std::optional<std::string> expected, std::string value,
+  Op<bool> compare_and_set(std::string_view key, std::optional<std::string_view> expected, std::string_view value,
                            std::chrono::milliseconds ttl = {}) const;
   // ttl > 0: the key expires ttl from now; ttl <= 0: it no longer expires. False when absent.
-  Op<bool> expire(std::string key, std::chrono::milliseconds ttl) const;
+  Op<bool> expire(std::string_view key, std::chrono::milliseconds ttl) const;
   // One page of live keys starting with `prefix`; pass the previous page's next_cursor to
   // continue. `count` is clamped to 1..1000 by the daemon.
-  Op<KeyPage> keys(std::string prefix = {}, std::string cursor = {}, std::uint32_t count = 100) const;
+  Op<KeyPage> keys(std::string_view prefix = {}, std::string_view cursor = {}, std::uint32_t count = 100) const;
   // Every page of keys(prefix), concatenated (each page has its own deadline). Keys that exist
   // for the whole walk are listed exactly once (docs/store.md#scanning-keys).
-  Op<std::vector<std::string>> all_keys(std::string prefix = {}, std::uint32_t page_size = 1000) const;
+  Op<std::vector<std::string>> all_keys(std::string_view prefix = {}, std::uint32_t page_size = 1000) const;
 
   // JSON values: set_json refuses text that is not one valid JSON value (invalid_json, nothing
   // sent); get_json hands the stored text back as a JsonText (text() and a simdjson DOM).
-  Op<bool> set_json(std::string key, std::string json_text, SetOptions options = {}) const;
-  Op<std::optional<JsonText>> get_json(std::string key) const;
+  Op<bool> set_json(std::string_view key, std::string_view json_text, SetOptions options = {}) const;
+  Op<std::optional<JsonText>> get_json(std::string_view key) const;
   // Integer values, stored as decimal text (so increment() works on them). get_int answers
   // not_integer when the stored value is something else.
-  Op<bool> set_int(std::string key, std::int64_t value, SetOptions options = {}) const;
-  Op<std::optional<std::int64_t>> get_int(std::string key) const;
+  Op<bool> set_int(std::string_view key, std::int64_t value, SetOptions options = {}) const;
+  Op<std::optional<std::int64_t>> get_int(std::string_view key) const;
 
  private:
   IpcClient* ipc_;
