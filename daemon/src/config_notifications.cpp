@@ -53,7 +53,7 @@ void read_webhook_url(TreeChecker& check, const Node& v, NotificationsConfig& ou
     check.type_error(v, "notifications.webhook_url", "a string");
     return;
   }
-  const auto url = parse_url(v.text);
+  const auto url = parse_url(v.text, UrlQuery::allowed);
   if (!url || (url->scheme != "http" && url->scheme != "https")) {
     check.error(v.pos, "notifications.webhook_url",
                 "expected a webhook URL starting with http:// or https:// (such as "

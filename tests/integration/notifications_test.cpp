@@ -220,7 +220,8 @@ TEST_CASE("notifications: a webhook target needs no token and its URL stays out 
   Fakecord fc;
   const Webhook hook = make_webhook(fc);
   TempDir dir;
-  const std::string url = fc.api_url() + "/webhooks/" + hook.id + "/" + hook.token;
+  // With a query, as Discord allows (?wait=true, ?thread_id=...): it reaches the request line.
+  const std::string url = fc.api_url() + "/webhooks/" + hook.id + "/" + hook.token + "?wait=true";
   Daemon d(dir, crash_storm_config("", "webhook_url = \"" + url + "\"\nbatch_window = \"5s\"\n"));
   REQUIRE(wait_until([&] { return both_quarantined(d); }, 30s));
   REQUIRE(wait_until([&] { return !posted(fc).empty(); }, 20s));
@@ -233,6 +234,10 @@ TEST_CASE("notifications: a webhook target needs no token and its URL stays out 
   CHECK(messages[0].headers.find("Authorization") == std::string::npos);
   CHECK(d.log().find(hook.token) == std::string::npos);
   CHECK(d.log().find("notifications: sent 10 events to webhook " + hook.id) != std::string::npos);
+  const auto requests = rest_log(fc);
+  REQUIRE(requests.size() == 1);
+  CHECK(requests[0].path == "/api/v10/webhooks/" + hook.id + "/<token>?wait=true");
+  CHECK(requests[0].status == 200);  // wait=true: the created message comes back
 }
 
 TEST_CASE("notifications: an unreachable target is logged and the daemon carries on", "[integration][notify]") {

@@ -83,9 +83,26 @@ TEST_CASE("URLs: scheme, host, port, base path", "[gateway]") {
   CHECK(u->host_header() == "[::1]:9");
   CHECK(u->path.empty());
   for (const char* bad : {"discord.com", "ftp://x", "https://", "https://a:0", "https://a:70000", "https://u:p@a/",
-                          "https://a/x?y=1", "http://a:b"}) {
+                          "https://a/x?y=1", "http://a:b", "https://a?y=1"}) {
     INFO(bad);
     CHECK_FALSE(parse_url(bad));
+  }
+}
+
+TEST_CASE("URLs: a query where the caller allows one (webhooks)", "[gateway]") {
+  auto u = parse_url("https://discord.com/api/webhooks/1/tok?thread_id=2&wait=true", UrlQuery::allowed);
+  REQUIRE(u);
+  CHECK(u->path == "/api/webhooks/1/tok");
+  CHECK(u->query == "?thread_id=2&wait=true");
+  CHECK(request_target(*u) == "/api/webhooks/1/tok?thread_id=2&wait=true");
+  u = parse_url("http://127.0.0.1:9/hooks", UrlQuery::allowed);
+  REQUIRE(u);
+  CHECK(u->query.empty());
+  CHECK(request_target(*u) == "/hooks");
+  CHECK(request_target(*parse_url("http://a")) == "/");
+  for (const char* bad : {"https://a/x?", "https://a/x?y=1#f", "https://a/x?y 1", "https://a?y=1", "wss://a/x?v=10"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_url(bad, UrlQuery::allowed));
   }
 }
 

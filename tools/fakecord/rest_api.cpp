@@ -215,14 +215,15 @@ HttpResponse route(Hub& hub, const HttpRequest& req, TimePoint now) {
   return discord_error(404, "404: Not Found", 0);
 }
 
-// The path as the log may show it: a webhook's token is a credential.
+// The target as the log may show it: a webhook's token is a credential; its query is not.
 std::string loggable_path(std::string_view target) {
   std::string path(path_of(target));
+  const std::string_view query = target.substr(path.size());
   const auto at = path.find("/webhooks/");
-  if (at == std::string::npos) return path;
+  if (at == std::string::npos) return path.append(query);
   const auto slash = path.find('/', at + 10);
   if (slash != std::string::npos) path.replace(slash + 1, std::string::npos, "<token>");
-  return path;
+  return path.append(query);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ std::string Url::host_header() const {
   return h;
 }
 
-std::optional<Url> parse_url(std::string_view text) {
+std::optional<Url> parse_url(std::string_view text, UrlQuery query) {
   const auto sep = text.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
   Url url;
@@ -38,6 +38,15 @@ std::optional<Url> parse_url(std::string_view text) {
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
   if (authority.find('@') != std::string_view::npos) return std::nullopt;  // no credentials in URLs
+  std::string_view query_text;
+  if (query == UrlQuery::allowed && (url.scheme == "http" || url.scheme == "https")) {
+    const auto mark = rest.find('?');
+    if (slash != std::string_view::npos && mark != std::string_view::npos && mark > slash) {
+      query_text = rest.substr(mark);
+      path = path.substr(0, path.size() - query_text.size());
+      if (query_text.size() == 1 || query_text.find_first_of("# \t") != std::string_view::npos) return std::nullopt;
+    }
+  }
   if (path.find_first_of("?# \t") != std::string_view::npos) return std::nullopt;
   if (!authority.empty() && authority.front() == '[') {
     const auto close = authority.find(']');
@@ -50,7 +59,7 @@ std::optional<Url> parse_url(std::string_view text) {
     url.host = std::string(authority.substr(0, colon));
     authority = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon);
   }
-  if (url.host.empty() || url.host.find_first_of(" \t/") != std::string::npos) return std::nullopt;
+  if (url.host.empty() || url.host.find_first_of(" \t/?#") != std::string::npos) return std::nullopt;
   if (!authority.empty()) {
     authority.remove_prefix(1);  // ':'
     if (!all_digits(authority)) return std::nullopt;
@@ -62,7 +71,10 @@ std::optional<Url> parse_url(std::string_view text) {
   }
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
   url.path = std::string(path);
+  url.query = std::string(query_text);
   return url;
 }
+
+std::string request_target(const Url& url) { return (url.path.empty() ? std::string("/") : url.path) + url.query; }
 
 }  // namespace megane::daemon

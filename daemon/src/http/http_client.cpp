@@ -37,7 +37,7 @@ std::string failed(std::string_view step, const boost::system::error_code& ec) {
 
 http::request<http::string_body> make_request(const HttpRequest& get) {
   const http::verb verb = get.method == "POST" ? http::verb::post : http::verb::get;
-  http::request<http::string_body> req{verb, get.url.path.empty() ? "/" : get.url.path, 11};
+  http::request<http::string_body> req{verb, request_target(get.url), 11};
   req.set(http::field::host, get.url.host_header());
   req.set(http::field::user_agent, get.user_agent);
   req.set(http::field::accept, "application/json");

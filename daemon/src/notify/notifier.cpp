@@ -58,7 +58,7 @@ void Notifier::apply(const NotificationsConfig& config) {
     url_ = parse_url(config.api_url + "/channels/" + config.channel_id + "/messages");
     authorization_ = "Bot " + token_->reveal();
   } else {
-    const auto parsed = parse_url(config.webhook_url);
+    const auto parsed = parse_url(config.webhook_url, UrlQuery::allowed);
     target_ = "webhook " + (parsed ? webhook_id_of(parsed->path) : std::string("?"));
     url_ = parsed;
   }
