@@ -32,14 +32,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '%s' bench-token >"$tmp/token"
-chmod 600 "$tmp/token"
-"$bin/fakecord" --token-file "$tmp/token" --guilds "$guilds" --members-per-guild "$members" \
+source "$(dirname "$0")/fakecord.sh"
+start_fakecord "$bin" "$tmp" --guilds "$guilds" --members-per-guild "$members" \
   --channels-per-guild "$channels" --roles-per-guild "$roles" --max-guilds-per-shard "$guilds" \
-  --identify-window-ms 0 --log-level warn >"$tmp/ports" 2>"$tmp/fakecord.log" &
-fakecord_pid=$!
-for _ in $(seq 100); do [[ -s $tmp/ports ]] && break; sleep 0.1; done
-gateway=$(sed -E 's/.*"gateway_port":([0-9]+).*/\1/' <"$tmp/ports")
+  --identify-window-ms 0 || exit 1
+gateway=$gateway_port
 
 run() {  # run NAME ARGS...: one round, result line appended to $tmp/NAME
   local name=$1

@@ -31,17 +31,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '%s' bench-token >"$tmp/token"
-chmod 600 "$tmp/token"
-"$bin/fakecord" --token-file "$tmp/token" --guilds 100 --members-per-guild 10 \
-  --identify-window-ms 100 --replay-buffer 1000 --log-level warn ${FAKECORD_ARGS:-} >"$tmp/ports" 2>"$tmp/fakecord.log" &
-fakecord_pid=$!
-for _ in $(seq 100); do [[ -s $tmp/ports ]] && break; sleep 0.1; done
-ports=$(head -n1 "$tmp/ports")
-port_of() { sed -E "s/.*\"$1\":([0-9]+).*/\1/" <<<"$ports"; }
-gateway=$(port_of gateway_port)
-control=$(port_of control_port)
-api=$(port_of api_port)
+source "$here/fakecord.sh"
+# shellcheck disable=SC2086  # FAKECORD_ARGS: several flags, split on purpose
+start_fakecord "$bin" "$tmp" --guilds 100 --members-per-guild 10 --identify-window-ms 100 \
+  --replay-buffer 1000 ${FAKECORD_ARGS:-} || exit 1
+gateway=$gateway_port
+control=$control_port
+api=$api_port
 
 # run_client NAME COMMAND...: starts the client, waits for its {"ready":true} line, starts the
 # burst, and appends the client's result line to $tmp/NAME.

@@ -25,22 +25,16 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-printf '%s' bench-token >"$tmp/token"
-chmod 600 "$tmp/token"
+source "$(dirname "$0")/fakecord.sh"
 now_ms() { date +%s%3N; }
 
 # run_once K: prints the start-up time in ms.
 run_once() {
   local k=$1
-  "$bin/fakecord" --token-file "$tmp/token" --guilds 2000 --members-per-guild 5 \
-    --max-concurrency "$k" --identify-window-ms "$window" --log-level warn >"$tmp/ports" 2>>"$tmp/fakecord.log" &
-  local fpid=$!
+  start_fakecord "$bin" "$tmp" --guilds 2000 --members-per-guild 5 --max-concurrency "$k" \
+    --identify-window-ms "$window" || exit 1
+  local fpid=$fakecord_pid gateway=$gateway_port api=$api_port
   pids+=("$fpid")
-  for _ in $(seq 100); do [[ -s $tmp/ports ]] && break; sleep 0.05; done
-  local ports gateway api
-  ports=$(head -n1 "$tmp/ports")
-  gateway=$(sed -E 's/.*"gateway_port":([0-9]+).*/\1/' <<<"$ports")
-  api=$(sed -E 's/.*"api_port":([0-9]+).*/\1/' <<<"$ports")
   cat >"$tmp/bot.toml" <<TOML
 name = "startup-bench"
 [bot]
