@@ -9,7 +9,8 @@
 # alternate the two so a noisy machine slows both alike; the table shows medians over the
 # rounds. Environment: REPS (rounds, default 5), REQUESTS (round trips per measurement,
 # default 50000), WARMUP (default 2000), RESULTS (also copy the raw JSON lines there),
-# TIMEOUT (seconds one meganed round may take, default 300).
+# TIMEOUT (seconds one meganed round may take, default 300), HALT_POLL_NS (run under that
+# guest_halt_poll_ns, root only, restored at exit: bench/haltpoll.sh).
 set -euo pipefail
 
 build=${1:?usage: bench/commands.sh BUILD_DIR}
@@ -47,11 +48,14 @@ stop_daemon() {
   wait "$daemon_pid" 2>/dev/null || true
   daemon_pid=
 }
+source "$(dirname "$0")/haltpoll.sh"
 cleanup() {
   stop_daemon
+  haltpoll_restore
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+haltpoll_apply
 trap 'exit 130' INT TERM
 
 write_config() {  # $1: the cluster's output file
@@ -122,7 +126,7 @@ median() {
 
 echo "command round trips: $reps rounds x $requests requests, data ${#data} bytes," \
   "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1))," \
-  "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "load $(cut -d' ' -f1-3 /proc/loadavg), $(haltpoll_describe)" >&2
 for round in $(seq "$reps"); do
   echo "round $round/$reps" >&2
   run_floor

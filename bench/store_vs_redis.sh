@@ -20,7 +20,8 @@
 # development VM it measured within run-to-run noise of the sliding window used here.)
 # Both: keys key:NNNNNNNNNNNN uniformly over 10000 keys, 16-byte values. Persistence off:
 # meganed [store] persistence = false / redis --save '' --appendonly no. Always: meganed
-# fsync = "always" / redis --appendonly yes --appendfsync always. Each mode starts a fresh
+# fsync = "always" / redis --appendonly yes --appendfsync always. HALT_POLL_NS: as in
+# bench/commands.sh (bench/haltpoll.sh). Each mode starts a fresh
 # server; GET runs against keys that all exist (both sides write them first).
 set -euo pipefail
 
@@ -51,7 +52,9 @@ stop_server() {
     SERVER_PID=""
   fi
 }
-trap 'stop_server; rm -rf "$TMP"' EXIT
+source "$(dirname "$0")/haltpoll.sh"
+trap 'stop_server; haltpoll_restore; rm -rf "$TMP"' EXIT
+haltpoll_apply
 
 wait_for_socket() {
   for _ in $(seq 200); do [[ -S "$1" ]] && return 0; sleep 0.05; done
@@ -128,7 +131,7 @@ for mode in off always; do
 done
 
 echo
-echo "store vs redis over Unix sockets: medians of $REPS runs ($OPS_OFF ops each; $OPS_ALWAYS with fsync=always), $KEYS keys, $BYTES-byte values"
+echo "store vs redis over Unix sockets: medians of $REPS runs ($OPS_OFF ops each; $OPS_ALWAYS with fsync=always), $KEYS keys, $BYTES-byte values, $(haltpoll_describe)"
 printf '%-22s %-4s %9s %14s %14s %7s\n' persistence op in-flight "megane ops/s" "redis ops/s" ratio
 for mode in off always; do
   label="off"; [[ $mode == always ]] && label="fsync=always"
