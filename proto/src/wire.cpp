@@ -1,5 +1,6 @@
 #include <megane/proto/wire.hpp>
 
+#include <cstring>
 #include <limits>
 
 namespace megane::proto {
@@ -37,7 +38,12 @@ Writer& Writer::u64(std::uint64_t v) {
 }
 Writer& Writer::str(std::string_view v) {
   u32(static_cast<std::uint32_t>(v.size()));
-  out_->insert(out_->end(), v.begin(), v.end());
+  // char -> uint8_t through insert() is a loop per byte; one resize and a memcpy is not.
+  if (!v.empty()) {
+    const std::size_t at = out_->size();
+    out_->resize(at + v.size());
+    std::memcpy(out_->data() + at, v.data(), v.size());
+  }
   return *this;
 }
 Writer& Writer::raw(ByteView v) {
