@@ -18,7 +18,9 @@ ClusterWorker::ClusterWorker(ClusterContext context)
       shards_(context.shards),
       gateway_(std::make_unique<Gateway>(std::make_unique<Gateway::Impl>(
           io().get_executor(), worker_context().logger, worker_context().request_stop))),
-      cache_(std::make_unique<Cache>()) {
+      cache_(std::make_unique<Cache>()),
+      snapshot_path_(context.cache_snapshot),
+      snapshot_max_bytes_(context.cache_snapshot_max_bytes) {
   gateway_->impl().settings.silence_timeout = context.shard_silence_timeout;
   gateway_->impl().before_handlers = [this](const Dispatch& d) {
     cache_->apply(d);
@@ -102,7 +104,7 @@ std::optional<std::string> ClusterWorker::cached_json(proto::FetchKind kind, std
   // process's session without ever IDENTIFYing here got no GUILD_CREATEs: its guilds (and
   // their channels and users) are simply not known to this process.
   for (const ShardReport& r : gateway_->shards()) {
-    if (r.identifies != 0 || r.resumes == 0) continue;
+    if (cache_complete(r)) continue;
     if (kind == proto::FetchKind::guild && (id >> 22) % shards_.total != r.status.shard_id) continue;
     throw std::runtime_error(fmt::format(
         "cluster {} cannot tell: shard {} resumed an earlier process's session, so its guilds are not cached here",
@@ -134,6 +136,7 @@ boost::asio::awaitable<void> ClusterWorker::connect_gateway() {
   proto::GatewayConfig config;
   if (!proto::decode(reply.payload, config)) throw std::runtime_error("malformed gateway settings from meganed");
   co_await apply_configured_cache();
+  restore_cache_snapshot(config);  // before the first RESUME replays anything
   gateway_->impl().start(config, shards_.first, shards_.count,
                          std::make_unique<gateway::DaemonAuthority>(ipc()));
   const bool ready = co_await gateway_->impl().wait_ready();
@@ -151,12 +154,15 @@ void ClusterWorker::collect_sdk_stats(proto::WorkerStats& out) const {
   }
 }
 
-boost::asio::awaitable<void> ClusterWorker::close_sdk_connections() {
+boost::asio::awaitable<void> ClusterWorker::close_sdk_connections(std::chrono::steady_clock::time_point deadline) {
   if (!gateway_->started()) co_return;
   co_await gateway_->impl().close(std::chrono::seconds(5));
   // The final seqs must reach meganed before the process exits.
   const bool flushed = co_await ipc().flush(std::chrono::seconds(1));
   if (!flushed) logger().warn("could not hand the final session state to meganed");
+  // After the close: no dispatch can change the cache any more, so it is exactly the state
+  // at each shard's final seq.
+  save_cache_snapshot(deadline);
 }
 
 }  // namespace megane
