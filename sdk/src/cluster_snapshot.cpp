@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cache/json_read.hpp"
 #include "cache/snapshot.hpp"
 #include "gateway/gateway_impl.hpp"
 
@@ -89,6 +92,31 @@ void ClusterWorker::restore_cache_snapshot(const proto::GatewayConfig& config) {
   restored_shards_.insert(r.shards.begin(), r.shards.end());
   logger().info("cache restored from the snapshot: {} guilds of shards {} ({:.1f} MB) in {} ms", r.guilds,
                 fmt::join(r.shards, ","), megabytes(r.bytes), millis_since(start));
+}
+
+void ClusterWorker::drop_stale_snapshot_guilds(const Dispatch& ready) {
+  if (restored_shards_.erase(ready.shard_id) == 0) return;
+  std::unordered_set<std::uint64_t> listed;
+  simdjson::dom::array guilds;
+  if (ready.data["guilds"].get(guilds) == simdjson::SUCCESS) {
+    for (const simdjson::dom::element g : guilds) listed.insert(cache::snowflake(g["id"]));
+  }
+  std::vector<std::uint64_t> stale;
+  cache_->for_each_guild([&](const CachedGuild& g) {
+    if (cache::shard_of(g.id, shards_.total) == ready.shard_id && !listed.contains(g.id)) stale.push_back(g.id);
+  });
+  simdjson::dom::parser parser;
+  for (const std::uint64_t id : stale) {
+    // The bot's own removal from the guild, as Discord would have sent it.
+    simdjson::dom::element removal;
+    if (parser.parse(fmt::format(R"({{"id":"{}"}})", id)).get(removal) == simdjson::SUCCESS) {
+      cache_->apply("GUILD_DELETE", removal);
+    }
+  }
+  if (!stale.empty()) {
+    logger().info("shard {} identified again: {} guilds of its cache snapshot are gone from READY, dropped", ready.shard_id,
+                  stale.size());
+  }
 }
 
 void ClusterWorker::save_cache_snapshot(Clock::time_point deadline) {

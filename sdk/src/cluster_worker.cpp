@@ -23,6 +23,7 @@ ClusterWorker::ClusterWorker(ClusterContext context)
       snapshot_max_bytes_(context.cache_snapshot_max_bytes) {
   gateway_->impl().settings.silence_timeout = context.shard_silence_timeout;
   gateway_->impl().before_handlers = [this](const Dispatch& d) {
+    if (d.name == "READY" && !restored_shards_.empty()) drop_stale_snapshot_guilds(d);
     cache_->apply(d);
     if (member_requests_) member_requests_->on_dispatch(d);
   };

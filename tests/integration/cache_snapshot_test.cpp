@@ -186,3 +186,53 @@ TEST_CASE("cache snapshot: a corrupt snapshot is not used: a warning, error answ
   REQUIRE(st);
   CHECK(st->clusters[1].state == "ready");
 }
+
+TEST_CASE("cache snapshot: a restored shard that must IDENTIFY again drops the guilds READY no longer lists",
+          "[integration][fetch][snapshot]") {
+  Fakecord fc(fakecord_flags());
+  TempDir dir;
+  Daemon d(dir, fetch_config(fc, "", "[supervision]\nbackoff_initial = \"5s\"\nmin_spawn_gap = \"50ms\"\n"));
+  REQUIRE(d.wait_all_ready(30s));
+  Client c(d.socket());
+  REQUIRE(c.hello_control());
+  wait_cached(c);
+  const pid_t pid = cluster_pid(d, 1);
+  REQUIRE(pid > 0);
+  REQUIRE(::kill(pid, SIGTERM) == 0);  // a graceful stop: the snapshot is written
+  const fs::path file = snapshot_dir(dir) / "cluster-1.jsonl";
+  REQUIRE(wait_until([&] { return fs::exists(file) && !alive(pid); }, 10s));
+  // A guild of shard 2 that fakecord does not have, as if the bot had left it while down.
+  const std::uint64_t left = std::uint64_t{1000002} << 22;
+  REQUIRE(shard_of(std::to_string(left)) == 2);
+  std::string text = file_text(file);
+  const std::size_t header_end = text.find('\n');
+  const std::size_t count_at = text.rfind(R"("guilds":)", header_end);
+  REQUIRE(count_at != std::string::npos);
+  const std::size_t digits = count_at + 9;
+  const std::size_t count = std::stoul(text.substr(digits, header_end - 1 - digits));
+  text = text.substr(0, digits) + std::to_string(count + 1) + "}\n" + text.substr(header_end + 1) +
+         R"({"t":"GUILD_CREATE","d":{"id":")" + std::to_string(left) +
+         R"(","name":"Left while down","owner_id":"1","roles":[],"channels":[],"members":[]}})" + "\n";
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+
+  REQUIRE(wait_until([&] { return cluster_pid(d, 1) > 0 && cluster_pid(d, 1) != pid; }, 15s));
+  REQUIRE(d.wait_all_ready(30s));
+  INFO(d.log());
+  auto restored = fetch_direct(c, proto::FetchKind::guild, {left}, false, 5000);
+  REQUIRE(restored[0].status == proto::FetchStatus::found);  // from the snapshot
+  CHECK(restored[0].json.find(R"("name":"Left while down")") != std::string::npos);
+
+  // Shard 2's session ends: it IDENTIFYs, and READY does not list that guild.
+  const std::uint64_t identifies = fc.stat("identifies", "total");
+  fc.control("/fault", R"({"shard":2,"kind":"invalid_session"})");
+  CHECK(wait_until([&] {
+    return fetch_direct(c, proto::FetchKind::guild, {left}, false, 5000)[0].status == proto::FetchStatus::not_found;
+  }, 20s));
+  CHECK(fc.stat("identifies", "total") == identifies + 1);
+  CHECK(d.log().find("shard 2 identified again: 1 guilds of its cache snapshot are gone from READY") != std::string::npos);
+  const Ids one = ids_of(c, 1);
+  CHECK(std::find(one.guilds.begin(), one.guilds.end(), std::to_string(left)) == one.guilds.end());
+}

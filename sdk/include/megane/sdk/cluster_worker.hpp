@@ -101,6 +101,9 @@ class ClusterWorker : public Worker {
   // has no earlier process's session to RESUME, or its guilds came from a snapshot of that
   // session.
   bool cache_complete(const ShardReport& shard) const;
+  // A restored shard that IDENTIFYs after all (its RESUME failed): the snapshot's guilds that
+  // READY no longer lists (left while no process was there) are dropped before READY applies.
+  void drop_stale_snapshot_guilds(const Dispatch& ready);
 
   std::uint32_t cluster_id_;
   ShardRange shards_;
