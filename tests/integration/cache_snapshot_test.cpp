@@ -117,8 +117,14 @@ TEST_CASE("cache snapshot: a cluster killed with SIGKILL wrote none: its next pr
           "[integration][fetch][snapshot]") {
   Fakecord fc(fakecord_flags());
   TempDir dir;
+  // A snapshot left by an earlier meganed: its sessions are gone, so meganed removes it at start.
+  fs::create_directories(snapshot_dir(dir));
+  fs::permissions(snapshot_dir(dir), fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+  dir.write("fetch-test.cache/cluster-1.jsonl", "{\"megane_cache_snapshot\":1}\n");
   Daemon d(dir, fetch_config(fc, "", "[supervision]\nbackoff_initial = \"100ms\"\nmin_spawn_gap = \"50ms\"\n"));
   REQUIRE(d.wait_all_ready(30s));
+  CHECK(d.log().find("cache snapshots: removed 1 left by an earlier meganed") != std::string::npos);
+  CHECK(mode_of(snapshot_dir(dir)) == 0700);
   Client c(d.socket());
   REQUIRE(c.hello_control());
   wait_cached(c);
