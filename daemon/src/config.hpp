@@ -155,6 +155,16 @@ struct CacheSection {
   bool cache_all_members = false;  // needs members = "all" (and GUILD_MEMBERS in gateway.intents)
 };
 
+// [cache] snapshot keys: where each cluster keeps its cache between a graceful stop and its
+// next process (docs/sdk.md#cache). Always filled in, with or without a [cache] section.
+struct CacheSnapshotConfig {
+  bool enabled = true;                         // cache.snapshots
+  std::filesystem::path dir;                   // absolute; default: <store.path's directory>/<name>.cache
+  std::uint64_t max_bytes = std::uint64_t{1} << 30;  // larger snapshots are neither written nor read
+
+  bool operator==(const CacheSnapshotConfig&) const = default;
+};
+
 enum class LogLevel { trace, debug, info, warn, error };
 
 struct Config {
@@ -171,6 +181,7 @@ struct Config {
   std::optional<MetricsConfig> metrics;
   std::optional<NotificationsConfig> notifications;
   std::optional<CacheSection> cache;
+  CacheSnapshotConfig cache_snapshots;
   LogLevel log_level = LogLevel::info;
 };
 

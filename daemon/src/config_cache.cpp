@@ -8,7 +8,9 @@
 namespace megane::daemon {
 namespace {
 
-constexpr std::array<std::string_view, 5> cache_keys{"enabled", "channels", "roles", "members", "cache_all_members"};
+constexpr std::array<std::string_view, 8> cache_keys{"enabled", "channels",  "roles",        "members",
+                                                    "cache_all_members", "snapshots", "snapshot_dir", "snapshot_max_bytes"};
+constexpr std::array<std::string_view, 3> snapshot_keys{"snapshots", "snapshot_dir", "snapshot_max_bytes"};
 constexpr std::array<std::string_view, 3> member_policies{"all", "own", "none"};
 
 std::optional<bool> boolean(TreeChecker& check, const Node& v, const std::string& key) {
@@ -17,10 +19,35 @@ std::optional<bool> boolean(TreeChecker& check, const Node& v, const std::string
   return std::nullopt;
 }
 
+// The snapshot keys of [cache]; true when the section has nothing but those.
+bool read_snapshot_keys(TreeChecker& check, const Node* table, Config& config) {
+  CacheSnapshotConfig& out = config.cache_snapshots;
+  if (!config.store.path.empty()) out.dir = config.store.path.parent_path() / (config.name + ".cache");
+  if (!table) return false;
+  if (const Node* v = TreeChecker::get(*table, "snapshots")) {
+    if (auto b = boolean(check, *v, "cache.snapshots")) out.enabled = *b;
+  }
+  if (const Node* v = TreeChecker::get(*table, "snapshot_dir")) {
+    if (auto path = check.resolved_path(*v, "cache.snapshot_dir")) out.dir = std::move(*path);
+  }
+  if (const Node* v = TreeChecker::get(*table, "snapshot_max_bytes")) {
+    if (auto n = check.integer(*v, "cache.snapshot_max_bytes", 1 << 20, std::int64_t{1} << 40)) {
+      out.max_bytes = static_cast<std::uint64_t>(*n);
+    }
+  }
+  std::size_t keys = 0, snapshot_only = 0;
+  for (const auto& m : table->members) {
+    ++keys;
+    if (std::find(snapshot_keys.begin(), snapshot_keys.end(), m.key) != snapshot_keys.end()) ++snapshot_only;
+  }
+  return keys > 0 && keys == snapshot_only;
+}
+
 }  // namespace
 
 void read_cache_section(TreeChecker& check, const Node& root, Config& config) {
   const Node* table = check.section(root, "cache", "");
+  const bool only_snapshot_keys = read_snapshot_keys(check, table, config);
   if (!table) return;
   check.check_keys(*table, "cache", cache_keys);
   CacheSection out;
@@ -59,7 +86,8 @@ void read_cache_section(TreeChecker& check, const Node& root, Config& config) {
       return;
     }
   }
-  config.cache = out;
+  // Only the snapshot keys: the bot's own CacheOptions still apply.
+  if (!only_snapshot_keys) config.cache = out;
 }
 
 }  // namespace megane::daemon

@@ -9,6 +9,7 @@
 #include <megane/proto/messages.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cache_snapshot_dir.hpp"
 #include "child_process.hpp"
 #include "cpu_set.hpp"
 #include "json_writer.hpp"
@@ -135,6 +136,7 @@ int Daemon::prepare() {
   supervisor_->waiting_for_identify = [this](const Child& c) {
     return gateway_ && c.kind == ChildKind::cluster && gateway_->identify_busy(c.generation);
   };
+  supervisor_->set_snapshot_dir(prepare_snapshot_dir(config_.cache_snapshots, *log_));
   rolling_ = std::make_unique<RollingRestart>(io_, *supervisor_, log_);
   rolling_->on_event = [this](proto::EventKind kind, const std::string& json) { events_.publish(kind, json); };
   supervisor_->on_process_exit = [this](const Child& c) {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cache_snapshot_dir.hpp"
 #include "child_process.hpp"
 #include "cpu_set.hpp"
 #include "json_writer.hpp"
@@ -164,6 +165,10 @@ void Supervisor::spawn(Child& c) {
     // Read at spawn, so a reloaded value reaches each cluster's next process.
     if (config_.gateway) {
       vars["MEGANE_SHARD_SILENCE_MS"] = std::to_string(config_.gateway->shard_silence_timeout.count());
+    }
+    if (!snapshot_dir_.empty()) {
+      vars["MEGANE_CACHE_SNAPSHOT"] = snapshot_file(snapshot_dir_, c.plan.id).string();
+      vars["MEGANE_CACHE_SNAPSHOT_MAX_BYTES"] = std::to_string(config_.cache_snapshots.max_bytes);
     }
   } else {
     vars["MEGANE_ROLE"] = "service";

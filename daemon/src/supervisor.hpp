@@ -77,6 +77,9 @@ class Supervisor {
   bool all_ready() const noexcept;  // every cluster (services do not count)
 
   void start_all();
+  // Where clusters keep their cache snapshots (cache_snapshot_dir.hpp); empty: none. Read at
+  // each cluster spawn.
+  void set_snapshot_dir(std::filesystem::path dir) { snapshot_dir_ = std::move(dir); }
   // Stops every child (SIGTERM, then SIGKILL after stop_timeout); `done` runs once none has a
   // process left.
   void stop_all(std::function<void()> done);
@@ -129,6 +132,7 @@ class Supervisor {
   Plan plan_;
   std::filesystem::path launcher_;
   std::filesystem::path socket_;
+  std::filesystem::path snapshot_dir_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<std::unique_ptr<Child>> children_;
   std::uint64_t next_generation_;

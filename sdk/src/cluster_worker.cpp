@@ -18,9 +18,12 @@ ClusterWorker::ClusterWorker(ClusterContext context)
       shards_(context.shards),
       gateway_(std::make_unique<Gateway>(std::make_unique<Gateway::Impl>(
           io().get_executor(), worker_context().logger, worker_context().request_stop))),
-      cache_(std::make_unique<Cache>()) {
+      cache_(std::make_unique<Cache>()),
+      snapshot_path_(context.cache_snapshot),
+      snapshot_max_bytes_(context.cache_snapshot_max_bytes) {
   gateway_->impl().settings.silence_timeout = context.shard_silence_timeout;
   gateway_->impl().before_handlers = [this](const Dispatch& d) {
+    if (d.name == "READY" && !restored_shards_.empty()) drop_stale_snapshot_guilds(d);
     cache_->apply(d);
     if (member_requests_) member_requests_->on_dispatch(d);
   };
@@ -102,7 +105,7 @@ std::optional<std::string> ClusterWorker::cached_json(proto::FetchKind kind, std
   // process's session without ever IDENTIFYing here got no GUILD_CREATEs: its guilds (and
   // their channels and users) are simply not known to this process.
   for (const ShardReport& r : gateway_->shards()) {
-    if (r.identifies != 0 || r.resumes == 0) continue;
+    if (cache_complete(r)) continue;
     if (kind == proto::FetchKind::guild && (id >> 22) % shards_.total != r.status.shard_id) continue;
     throw std::runtime_error(fmt::format(
         "cluster {} cannot tell: shard {} resumed an earlier process's session, so its guilds are not cached here",
@@ -134,6 +137,7 @@ boost::asio::awaitable<void> ClusterWorker::connect_gateway() {
   proto::GatewayConfig config;
   if (!proto::decode(reply.payload, config)) throw std::runtime_error("malformed gateway settings from meganed");
   co_await apply_configured_cache();
+  restore_cache_snapshot(config);  // before the first RESUME replays anything
   gateway_->impl().start(config, shards_.first, shards_.count,
                          std::make_unique<gateway::DaemonAuthority>(ipc()));
   const bool ready = co_await gateway_->impl().wait_ready();
@@ -151,12 +155,15 @@ void ClusterWorker::collect_sdk_stats(proto::WorkerStats& out) const {
   }
 }
 
-boost::asio::awaitable<void> ClusterWorker::close_sdk_connections() {
+boost::asio::awaitable<void> ClusterWorker::close_sdk_connections(std::chrono::steady_clock::time_point deadline) {
   if (!gateway_->started()) co_return;
   co_await gateway_->impl().close(std::chrono::seconds(5));
   // The final seqs must reach meganed before the process exits.
   const bool flushed = co_await ipc().flush(std::chrono::seconds(1));
   if (!flushed) logger().warn("could not hand the final session state to meganed");
+  // After the close: no dispatch can change the cache any more, so it is exactly the state
+  // at each shard's final seq.
+  save_cache_snapshot(deadline);
 }
 
 }  // namespace megane

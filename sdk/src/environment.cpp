@@ -92,13 +92,25 @@ EnvironmentResult parse_environment(const EnvironmentVariables& vars) {
     if (auto* e = std::get_if<EnvironmentError>(&ms)) return std::move(*e);
     out.shard_silence_timeout = std::chrono::milliseconds{std::get<std::uint32_t>(ms)};
   }
+  if (const std::string* path = find(vars, env::cache_snapshot)) {
+    if (path->front() != '/') {
+      return EnvironmentError{false, fmt::format("{}: '{}' is not an absolute path", env::cache_snapshot, *path)};
+    }
+    out.cache_snapshot = *path;
+  }
+  if (find(vars, env::cache_snapshot_max_bytes) != nullptr) {
+    auto bytes = required_number<std::uint64_t>(vars, env::cache_snapshot_max_bytes);
+    if (auto* e = std::get_if<EnvironmentError>(&bytes)) return std::move(*e);
+    out.cache_snapshot_max_bytes = std::get<std::uint64_t>(bytes);
+  }
   return out;
 }
 
 EnvironmentResult read_environment() {
   EnvironmentVariables vars;
   for (const char* name : {env::socket, env::role, env::cluster_id, env::generation, env::bot,
-                           env::service, env::stop_timeout_ms, env::shard_silence_ms}) {
+                           env::service, env::stop_timeout_ms, env::shard_silence_ms, env::cache_snapshot,
+                           env::cache_snapshot_max_bytes}) {
     if (const char* value = std::getenv(name)) vars.emplace(name, value);
   }
   return parse_environment(vars);

@@ -253,7 +253,7 @@ asio::awaitable<void> Runtime::stop_sequence(bool call_shutdown) {
                   bot_limit.count());
   }
   deadline.expires_at(until);
-  const auto closed = co_await (guarded(worker_->close_sdk_connections(), "closing the gateway") ||
+  const auto closed = co_await (guarded(worker_->close_sdk_connections(until), "closing the gateway") ||
                                 deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (closed.index() == 1) {
     logger_->warn("closing the SDK's connections did not finish within {} ms of the stop: exiting anyway",
@@ -330,6 +330,8 @@ ClusterContext cluster_context(WorkerContext base, const proto::HelloOk& ok, con
   c.cluster_id = env.cluster_id;
   c.shards = ShardRange{ok.first_shard, ok.shard_count, ok.total_shards};
   c.shard_silence_timeout = env.shard_silence_timeout;
+  c.cache_snapshot = env.cache_snapshot;
+  c.cache_snapshot_max_bytes = env.cache_snapshot_max_bytes;
   return c;
 }
 

@@ -31,7 +31,7 @@ Worker::Worker(WorkerContext context) : context_(std::move(context)) {}
 Worker::~Worker() = default;
 
 boost::asio::awaitable<void> Worker::shutdown() { co_return; }
-boost::asio::awaitable<void> Worker::close_sdk_connections() { co_return; }
+boost::asio::awaitable<void> Worker::close_sdk_connections(std::chrono::steady_clock::time_point) { co_return; }
 std::chrono::milliseconds Worker::shutdown_timeout() const { return std::chrono::milliseconds{0}; }
 
 std::string Worker::get_stats() { return {}; }

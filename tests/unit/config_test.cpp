@@ -408,3 +408,29 @@ TEST_CASE("[cache]: defaults, member policies, cache_all_members needs members a
   CHECK(json.key == "cache.members");
   CHECK(json.message.rfind("expected one of \"all\", \"own\", \"none\", got string \"al\"", 0) == 0);
 }
+
+TEST_CASE("[cache] snapshots: on by default next to the store, own directory, size bound", "[config][cache]") {
+  const std::string base(minimal_toml);
+  const Config d = must_parse(base + "[store]\npath = \"/srv/state/bot.store\"\n", virtual_file("a.toml"));
+  CHECK(d.cache_snapshots.enabled);
+  CHECK(d.cache_snapshots.dir == fs::path("/srv/state") / (d.name + ".cache"));
+  CHECK(d.cache_snapshots.max_bytes == std::uint64_t{1} << 30);
+  CHECK_FALSE(d.cache);
+
+  // Only snapshot keys: the bot's own CacheOptions still apply.
+  const Config only = must_parse(base + "[cache]\nsnapshot_dir = \"snaps\"\nsnapshot_max_bytes = 2097152\n", virtual_file("a.toml"));
+  CHECK_FALSE(only.cache);
+  CHECK(only.cache_snapshots.dir == virtual_file("a.toml").parent_path() / "snaps");
+  CHECK(only.cache_snapshots.max_bytes == 2097152);
+  const Config both = must_parse(base + "[cache]\nsnapshots = false\nmembers = \"own\"\n", virtual_file("a.toml"));
+  REQUIRE(both.cache);
+  CHECK(both.cache->members == MemberCachePolicy::own);
+  CHECK_FALSE(both.cache_snapshots.enabled);
+
+  const ConfigError small = must_fail(base + "[cache]\nsnapshot_max_bytes = 1000\n", virtual_file("a.toml"));
+  CHECK(small.key == "cache.snapshot_max_bytes");
+  const ConfigError typo = must_fail(base + "[cache]\nsnapshot = false\n", virtual_file("a.toml"));
+  CHECK(typo.message.find("snapshots") != std::string::npos);
+  const ConfigError type = must_fail(base + "[cache]\nsnapshots = \"yes\"\n", virtual_file("a.toml"));
+  CHECK(type.key == "cache.snapshots");
+}

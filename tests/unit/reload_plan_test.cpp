@@ -75,3 +75,15 @@ TEST_CASE("reload: [notifications] is taken whole, added, changed or removed", "
   CHECK(r.applied == std::vector<std::string>{"notifications"});
   CHECK_FALSE(running.notifications.has_value());
 }
+
+TEST_CASE("reload: cache snapshot keys: the directory waits for a restart, the size bound for each next start", "[reload]") {
+  Config running = parse("");
+  const fs::path dir = running.cache_snapshots.dir;
+  const ReloadReport r =
+      merge_reloadable(running, parse("[cache]\nsnapshots = false\nsnapshot_dir = \"/elsewhere\"\nsnapshot_max_bytes = 2097152\n"));
+  CHECK(r.needs_restart == std::vector<std::string>{"cache.snapshots", "cache.snapshot_dir"});
+  CHECK(r.next_start == std::vector<std::string>{"cache.snapshot_max_bytes"});
+  CHECK(running.cache_snapshots.enabled);
+  CHECK(running.cache_snapshots.dir == dir);
+  CHECK(running.cache_snapshots.max_bytes == 2097152);
+}

@@ -51,6 +51,13 @@ TEST_CASE("optional variables: bot name and stop timeout", "[sdk][environment]")
   const Environment env = ok(vars);
   CHECK(env.bot.empty());
   CHECK(env.stop_timeout == std::chrono::milliseconds(2'500));
+  CHECK(env.cache_snapshot.empty());
+  CHECK(env.cache_snapshot_max_bytes == std::uint64_t{1} << 30);
+  vars["MEGANE_CACHE_SNAPSHOT"] = "/var/lib/megane/bot.cache/cluster-2.jsonl";
+  vars["MEGANE_CACHE_SNAPSHOT_MAX_BYTES"] = "1048576";
+  const Environment snap = ok(vars);
+  CHECK(snap.cache_snapshot == "/var/lib/megane/bot.cache/cluster-2.jsonl");
+  CHECK(snap.cache_snapshot_max_bytes == 1048576);
 }
 
 TEST_CASE("a service's environment needs MEGANE_SERVICE, not a cluster id", "[sdk][environment]") {
@@ -91,6 +98,8 @@ TEST_CASE("each missing or malformed variable is named in the error", "[sdk][env
       {"MEGANE_GENERATION", nullptr, "MEGANE_GENERATION is not set"},
       {"MEGANE_GENERATION", "18446744073709551616", "from 0 to 18446744073709551615"},
       {"MEGANE_STOP_TIMEOUT_MS", "10s", "MEGANE_STOP_TIMEOUT_MS: '10s' is not a decimal number"},
+      {"MEGANE_CACHE_SNAPSHOT", "cluster-2.jsonl", "MEGANE_CACHE_SNAPSHOT: 'cluster-2.jsonl' is not an absolute path"},
+      {"MEGANE_CACHE_SNAPSHOT_MAX_BYTES", "1G", "MEGANE_CACHE_SNAPSHOT_MAX_BYTES: '1G' is not a decimal number"},
   };
   for (const Case& c : cases) {
     auto vars = cluster_vars();

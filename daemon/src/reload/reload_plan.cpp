@@ -45,6 +45,9 @@ ReloadReport merge_reloadable(Config& running, const Config& fresh) {
   note(restart, "sharding.cores", rs.cores, fs.cores);
   note(restart, "ipc.socket", running.ipc.socket, fresh.ipc.socket);
   note(restart, "store", running.store, fresh.store);
+  // The directory is prepared (and emptied) at start.
+  note(restart, "cache.snapshots", running.cache_snapshots.enabled, fresh.cache_snapshots.enabled);
+  note(restart, "cache.snapshot_dir", running.cache_snapshots.dir, fresh.cache_snapshots.dir);
   if (running.gateway.has_value() != fresh.gateway.has_value() ||
       (running.gateway && !running.gateway->same_settings(*fresh.gateway))) {
     restart.emplace_back("gateway");
@@ -75,6 +78,8 @@ ReloadReport merge_reloadable(Config& running, const Config& fresh) {
   } else {
     restart.emplace_back("services");  // added, removed or renamed
   }
+  note(r.next_start, "cache.snapshot_max_bytes", running.cache_snapshots.max_bytes, fresh.cache_snapshots.max_bytes);
+  running.cache_snapshots.max_bytes = fresh.cache_snapshots.max_bytes;
   if (running.gateway && fresh.gateway &&
       running.gateway->shard_silence_timeout != fresh.gateway->shard_silence_timeout) {
     r.next_start.emplace_back("gateway.shard_silence_timeout");

@@ -1,6 +1,7 @@
 // Cached entries back to Discord-shaped JSON (API v10 field names, snowflakes and permissions
 // as strings, null for absent values), so a process that fetches them can build the same
 // objects it would from the gateway. Only the fields the cache keeps are written.
+#include <algorithm>
 #include <ctime>
 #include <iterator>
 
@@ -45,7 +46,18 @@ void hash_or_null(std::string& out, const ImageHash& h) {
     return;
   }
   out.push_back('"');
+  const std::size_t start = out.size();
   h.append_to(out);
+  // A hash of no known shape is kept as text and may hold anything: escape it then.
+  const bool plain = std::all_of(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  });
+  if (!plain) {
+    const std::string raw = out.substr(start);
+    out.resize(start - 1);
+    str(out, raw);
+    return;
+  }
   out.push_back('"');
 }
 
@@ -199,12 +211,15 @@ void channel_object(std::string& out, const CachedGuild* g, const CachedChannel&
   boolean(out, c.nsfw);
   out.append(",\"rate_limit_per_user\":");
   num(out, c.rate_limit_per_user);
-  if (is_voice(c.type)) {
+  // Discord's fields by channel type; what the cache holds beyond them is written too, so a
+  // snapshot (snapshot_write.cpp) reads back into the same cache.
+  if (is_voice(c.type) || c.bitrate != 0 || c.user_limit != 0) {
     out.append(",\"bitrate\":");
     num(out, c.bitrate);
     out.append(",\"user_limit\":");
     num(out, c.user_limit);
-  } else {
+  }
+  if (!is_voice(c.type) || !c.topic.empty()) {
     out.append(",\"topic\":");
     str_or_null(out, c.topic);
   }

@@ -112,6 +112,13 @@ void Gateway::Impl::start(const proto::GatewayConfig& config, std::uint32_t firs
   }
 }
 
+std::vector<proto::SessionInfo> Gateway::Impl::sessions() const {
+  std::vector<proto::SessionInfo> out;
+  out.reserve(shards.size());
+  for (const auto& shard : shards) out.push_back(shard->session());
+  return out;
+}
+
 bool Gateway::Impl::ingests(std::string_view name) const {
   if (!ingest || !ingest_accepts || !any_handlers.empty() || !ingest_accepts(name)) return false;
   const auto it = handlers.find(name);

@@ -38,6 +38,8 @@ struct Gateway::Impl {
   void dispatch(std::uint32_t shard, std::string_view name, std::uint64_t seq, simdjson::dom::element data);
   void state_changed(const proto::ShardStatus& status);
   std::size_t ready_count() const;
+  // Every shard's current session (session_id empty: none), in shard order.
+  std::vector<proto::SessionInfo> sessions() const;
 
   boost::asio::any_io_executor executor;
   std::shared_ptr<spdlog::logger> logger;

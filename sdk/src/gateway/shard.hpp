@@ -102,6 +102,8 @@ class Shard {
   const proto::ShardStatus& status() const noexcept { return status_; }
   const ShardCounters& counters() const noexcept { return counters_; }
   bool has_session() const noexcept { return !session_id_.empty(); }
+  // The session as RESUME would use it (session_id empty: none); after stop(), the final seq.
+  proto::SessionInfo session() const { return {id_, session_id_, seq_.value_or(0), resume_url_}; }
   // The fatal close that ended the shard, if any (code, meaning).
   const std::string& fatal_reason() const noexcept { return fatal_reason_; }
 

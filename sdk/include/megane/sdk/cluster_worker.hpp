@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <unordered_set>
 
 #include <megane/sdk/cache.hpp>
 #include <megane/sdk/gateway.hpp>
@@ -33,6 +35,8 @@ struct ClusterContext : WorkerContext {
   std::uint32_t cluster_id = 0;
   ShardRange shards;
   std::chrono::milliseconds shard_silence_timeout{0};  // see Environment; 0 = off
+  std::string cache_snapshot;                          // see Environment; empty = no snapshots
+  std::uint64_t cache_snapshot_max_bytes = std::uint64_t{1} << 30;
 };
 
 class ClusterWorker : public Worker {
@@ -78,8 +82,9 @@ class ClusterWorker : public Worker {
   // Answers other processes' fetches from this cluster's cache.
   std::optional<std::string> cached_json(proto::FetchKind kind, std::uint64_t id, bool include_members) const override;
 
-  // Closes the gateway gracefully (sessions stay resumable, final seqs reported to meganed).
-  boost::asio::awaitable<void> close_sdk_connections() override;
+  // Closes the gateway gracefully (sessions stay resumable, final seqs reported to meganed),
+  // then writes the cache snapshot the next process of this cluster starts from.
+  boost::asio::awaitable<void> close_sdk_connections(std::chrono::steady_clock::time_point deadline) override;
   // Every shard's state, latency, guilds and dispatch count, for meganed's statistics.
   void collect_sdk_stats(proto::WorkerStats& out) const override;
 
@@ -88,6 +93,17 @@ class ClusterWorker : public Worker {
   boost::asio::awaitable<void> apply_configured_cache();
   // Tells meganed (once per process) that cache_all_members is complete on every shard.
   void report_members_cached();
+  // The cache snapshot (cluster_snapshot.cpp): read before the shards RESUME, written at a
+  // graceful stop after the gateway closed.
+  void restore_cache_snapshot(const proto::GatewayConfig& config);
+  void save_cache_snapshot(std::chrono::steady_clock::time_point deadline);
+  // True when this process's cache holds everything of `shard`: it IDENTIFYed here, or it
+  // has no earlier process's session to RESUME, or its guilds came from a snapshot of that
+  // session.
+  bool cache_complete(const ShardReport& shard) const;
+  // A restored shard that IDENTIFYs after all (its RESUME failed): the snapshot's guilds that
+  // READY no longer lists (left while no process was there) are dropped before READY applies.
+  void drop_stale_snapshot_guilds(const Dispatch& ready);
 
   std::uint32_t cluster_id_;
   ShardRange shards_;
@@ -95,6 +111,10 @@ class ClusterWorker : public Worker {
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<cache::MemberRequests> member_requests_;
   bool members_cached_reported_ = false;
+  std::string snapshot_path_;
+  std::uint64_t snapshot_max_bytes_;
+  std::unordered_set<std::uint32_t> inherited_sessions_;  // shards meganed handed a session for
+  std::unordered_set<std::uint32_t> restored_shards_;    // ... whose guilds the snapshot had
 };
 
 }  // namespace megane

@@ -23,6 +23,8 @@ inline constexpr const char* bot = "MEGANE_BOT";
 inline constexpr const char* service = "MEGANE_SERVICE";
 inline constexpr const char* stop_timeout_ms = "MEGANE_STOP_TIMEOUT_MS";
 inline constexpr const char* shard_silence_ms = "MEGANE_SHARD_SILENCE_MS";
+inline constexpr const char* cache_snapshot = "MEGANE_CACHE_SNAPSHOT";
+inline constexpr const char* cache_snapshot_max_bytes = "MEGANE_CACHE_SNAPSHOT_MAX_BYTES";
 }  // namespace env
 
 struct Environment {
@@ -36,6 +38,12 @@ struct Environment {
   // MEGANE_SHARD_SILENCE_MS ([gateway] shard_silence_timeout): a connected shard that hears
   // nothing this long is closed and RESUMEd alone. 0 (also when unset) = off.
   std::chrono::milliseconds shard_silence_timeout{0};
+  // MEGANE_CACHE_SNAPSHOT ([cache] snapshot_dir): the file a cluster keeps its cache in between
+  // a graceful stop and its next process (docs/sdk.md#cache). Empty (unset): no snapshots.
+  std::string cache_snapshot;
+  // MEGANE_CACHE_SNAPSHOT_MAX_BYTES ([cache] snapshot_max_bytes): larger snapshots are neither
+  // written nor read.
+  std::uint64_t cache_snapshot_max_bytes = std::uint64_t{1} << 30;
 };
 
 struct EnvironmentError {

@@ -61,9 +61,10 @@ class Worker {
   // A longer one is cut to that: meganed sends SIGKILL after stop_timeout.
   virtual std::chrono::milliseconds shutdown_timeout() const;
 
-  // Called by megane::run after shutdown(), within the same deadline: closes what the SDK
-  // itself opened (a cluster's gateway connections). Not for bots to call or override.
-  virtual boost::asio::awaitable<void> close_sdk_connections();
+  // Called by megane::run after shutdown(), within the same deadline (`deadline`, the end of
+  // the whole stop): closes what the SDK itself opened (a cluster's gateway connections) and
+  // saves what it keeps (a cluster's cache snapshot). Not for bots to call or override.
+  virtual boost::asio::awaitable<void> close_sdk_connections(std::chrono::steady_clock::time_point deadline);
 
   // The bot's own statistics, merged under "custom" in `meganectl stats` (docs/sdk.md#statistics):
   // one JSON object as text, e.g. R"({"cache_hits":1200})", or "" for none (the default).
