@@ -1,6 +1,6 @@
 #include "zlib_inflater.hpp"
 
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include <cstring>
 
@@ -13,26 +13,36 @@ bool ends_with_suffix(std::string_view bytes) {
   return bytes.size() >= 4 && std::memcmp(bytes.data() + bytes.size() - 4, sync_flush_suffix, 4) == 0;
 }
 
+const char* isal_error(int rc) noexcept {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK: return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+    case ISAL_NEED_DICT: return "a preset dictionary is required";
+    default: return "inflate failed";
+  }
+}
+
 }  // namespace
 
-ZlibStreamInflater::ZlibStreamInflater() : zs_(std::make_unique<z_stream_s>()) {
+ZlibStreamInflater::ZlibStreamInflater() : state_(std::make_unique<inflate_state>()) {
   grow(16 * 1024);
   reset();
 }
 
-ZlibStreamInflater::~ZlibStreamInflater() {
-  if (initialised_) inflateEnd(zs_.get());
-}
+ZlibStreamInflater::~ZlibStreamInflater() = default;
 
 void ZlibStreamInflater::reset() {
-  if (initialised_) inflateEnd(zs_.get());
-  *zs_ = z_stream_s{};
-  // Raw inflate after skipping the 2-byte zlib header by hand: a zlib-stream never ends, so
+  // Raw deflate after skipping the 2-byte zlib header by hand: a zlib-stream never ends, so
   // its Adler-32 trailer never comes, and computing the checksum anyway cost ~15 % of the
-  // ingest CPU (bench/gateway_ingest.sh).
-  initialised_ = inflateInit2(zs_.get(), -15) == Z_OK;
+  // ingest CPU (bench/gateway_ingest.sh). ISA-L keeps the last 32 KiB of output (the window
+  // later payloads refer back to) in its own state, so the output buffer can be reused.
+  isal_inflate_init(state_.get());
+  state_->crc_flag = ISAL_DEFLATE;
+  state_->hist_bits = 0;  // the full 32 KiB window
+  failed_ = false;
+  error_.clear();
   header_left_ = 2;
-  if (!initialised_) error_ = "inflateInit failed";
   pending_.clear();
   out_size_ = 0;
 }
@@ -49,7 +59,7 @@ void ZlibStreamInflater::grow(std::size_t at_least) {
 }
 
 ZlibStreamInflater::Result ZlibStreamInflater::feed(std::string_view compressed) {
-  if (!initialised_) return Result::error;
+  if (failed_) return Result::error;
   if (pending_.empty() && ends_with_suffix(compressed)) {
     return inflate_all(reinterpret_cast<const unsigned char*>(compressed.data()), compressed.size());
   }
@@ -73,24 +83,27 @@ ZlibStreamInflater::Result ZlibStreamInflater::inflate_all(const unsigned char* 
     // RFC 1950: deflate (CM 8), a window of at most 32 KiB, check bits, no preset dictionary.
     const unsigned cmf = header_[0], flg = header_[1];
     if ((cmf & 0x0f) != 8 || (cmf >> 4) > 7 || ((cmf << 8) | flg) % 31 != 0 || (flg & 0x20) != 0) {
+      failed_ = true;
       error_ = "not a zlib stream (bad header)";
       return Result::error;
     }
   }
-  zs_->next_in = const_cast<unsigned char*>(data);  // zlib's API is not const-correct
-  zs_->avail_in = static_cast<uInt>(size);
+  state_->next_in = const_cast<unsigned char*>(data);  // ISA-L's API is not const-correct
+  state_->avail_in = static_cast<std::uint32_t>(size);
   for (;;) {
     if (out_size_ == out_capacity_) grow(out_capacity_ * 2);
-    zs_->next_out = reinterpret_cast<unsigned char*>(out_.get() + out_size_);
-    zs_->avail_out = static_cast<uInt>(out_capacity_ - out_size_);
-    const int rc = inflate(zs_.get(), Z_SYNC_FLUSH);
-    out_size_ = out_capacity_ - zs_->avail_out;
-    if (rc == Z_STREAM_END || (rc == Z_BUF_ERROR && zs_->avail_in == 0 && zs_->avail_out > 0)) break;
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      error_ = zs_->msg != nullptr ? zs_->msg : "inflate failed";
+    state_->next_out = reinterpret_cast<std::uint8_t*>(out_.get() + out_size_);
+    state_->avail_out = static_cast<std::uint32_t>(out_capacity_ - out_size_);
+    const int rc = isal_inflate(state_.get());
+    out_size_ = out_capacity_ - state_->avail_out;
+    if (rc != ISAL_DECOMP_OK) {
+      failed_ = true;
+      error_ = isal_error(rc);
       return Result::error;
     }
-    if (zs_->avail_in == 0 && zs_->avail_out > 0) break;  // all input used, output flushed
+    // isal_inflate returns with room left in the output only once the input is used up (or
+    // the stream has ended with a final block): everything it decoded is in out_ then.
+    if (state_->avail_out > 0) break;
   }
   return Result::payload;
 }
