@@ -57,7 +57,6 @@ struct UserFields {
 };
 // Also sets out.id (0 if none).
 void read_user_fields(UserFields& out, object o);
-void read_user_fields(UserFields& out, od::object& o);
 
 // Takes a reference on each user pushed, creating or updating it, a few users after the push
 // (the table lookup's cache misses are prefetched meanwhile); flush() does the rest. Between
@@ -83,25 +82,20 @@ class UserPipeline {
   std::size_t head_ = 0, count_ = 0;
 };
 
-// The object's "id" as a snowflake (0 if none). On-Demand: the object is rewound after.
+// The object's "id" as a snowflake (0 if none).
 std::uint64_t object_id(object o) noexcept;
-std::uint64_t object_id(od::object& o) noexcept;
 // Finds or creates the user of a Discord user object, updates it, and takes a reference.
 // Returns its id (0 if the object has none).
 std::uint64_t acquire_user(State& state, element user_json);
 std::uint64_t acquire_user(State& state, object o, std::uint64_t id);      // id: object_id(o)
-std::uint64_t acquire_user(State& state, od::object& o, std::uint64_t id);
 void release_user(State& state, std::uint64_t user_id);
 void update_user(State& state, element user_json);  // only if cached
 void update_user(State& state, object o, std::uint64_t id);
-void update_user(State& state, od::object& o, std::uint64_t id);
 void apply_user_update(State& state, element data);
 
 // members.cpp
 bool keeps_member(const State& state, std::uint64_t user_id);
 void load_members(State& state, CachedGuild& guild, array members);  // replaces the list
-// `expected`: how many there will be (a capacity hint; an On-Demand array has no size yet).
-void load_members(State& state, CachedGuild& guild, od::array& members, std::size_t expected);
 void release_members(State& state, CachedGuild& guild);
 void strip_role_from_members(CachedGuild& guild, std::uint64_t role_id);
 void apply_member_add(State& state, element data);
@@ -111,13 +105,11 @@ void apply_members_chunk(State& state, element data);
 
 // roles.cpp
 void load_roles(CachedGuild& guild, array roles);
-void load_roles(CachedGuild& guild, od::array& roles);
 void apply_role_upsert(State& state, element data);  // GUILD_ROLE_CREATE and _UPDATE
 void apply_role_delete(State& state, element data);
 
 // channels.cpp
 void load_channels(State& state, CachedGuild& guild, array channels);  // replaces the list
-void load_channels(State& state, CachedGuild& guild, od::array& channels);
 void release_channels(State& state, CachedGuild& guild);
 void apply_channel_upsert(State& state, element data);  // CHANNEL_CREATE and _UPDATE
 void apply_channel_delete(State& state, element data);
@@ -125,9 +117,6 @@ void apply_channel_delete(State& state, element data);
 // guilds.cpp
 void apply_ready(State& state, element data);
 void apply_guild_create(State& state, element data);
-// The same from On-Demand, in one pass over the payload. Returns what the gateway and
-// cache_all_members need to know of the guild.
-GuildCreated apply_guild_create(State& state, od::value data);
 void apply_guild_update(State& state, element data);
 void apply_guild_delete(State& state, element data);
 

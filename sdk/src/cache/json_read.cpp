@@ -36,43 +36,6 @@ std::uint64_t snowflake(element value) noexcept {
   return value.get_uint64().get(id) == simdjson::SUCCESS ? id : 0;
 }
 
-std::uint64_t snowflake(od::value& value) noexcept {
-  // The type first: a failed get_string() on a number must not be retried blindly.
-  od::json_type type;
-  if (value.type().get(type) != simdjson::SUCCESS) return 0;
-  std::uint64_t id = 0;
-  if (type == od::json_type::string) {
-    // Snowflakes never hold escapes: read the digits where they are, without unescaping
-    // them into the parser's string buffer first.
-    if (value.get_uint64_in_string().get(id) == simdjson::SUCCESS) return id;
-    // Not plain digits (a failed read does not consume the value): read it as the DOM does.
-    std::string_view s;
-    return value.get_string().get(s) == simdjson::SUCCESS ? parse_snowflake(s) : 0;
-  }
-  if (type == od::json_type::number) return value.get_uint64().get(id) == simdjson::SUCCESS ? id : 0;
-  return 0;
-}
-
-std::string_view text(od::value& value) noexcept {
-  std::string_view s;
-  return value.get_string().get(s) == simdjson::SUCCESS ? s : std::string_view{};
-}
-
-std::uint64_t uint(od::value& value) noexcept {
-  std::uint64_t v = 0;
-  return value.get_uint64().get(v) == simdjson::SUCCESS ? v : 0;
-}
-
-bool boolean(od::value& value) noexcept {
-  bool b = false;
-  return value.get_bool().get(b) == simdjson::SUCCESS && b;
-}
-
-std::int64_t timestamp_ms(od::value& value) noexcept {
-  std::string_view s;
-  return value.get_string().get(s) == simdjson::SUCCESS ? parse_timestamp_ms(s) : 0;
-}
-
 std::uint64_t snowflake(simdjson::simdjson_result<element> value) noexcept {
   element e;
   return value.get(e) == simdjson::SUCCESS ? snowflake(e) : 0;

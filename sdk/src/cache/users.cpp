@@ -83,7 +83,6 @@ void update(State& state, Object& o, std::uint64_t id) {
 }  // namespace
 
 void read_user_fields(UserFields& out, object o) { read_fields(out, o); }
-void read_user_fields(UserFields& out, od::object& o) { read_fields(out, o); }
 
 void UserPipeline::push() {
   const std::uint64_t id = ring_[(head_ + count_) % depth].id;
@@ -109,22 +108,12 @@ void UserPipeline::acquire_oldest() {
 
 std::uint64_t object_id(object o) noexcept { return snowflake(o["id"]); }
 
-std::uint64_t object_id(od::object& o) noexcept {
-  // Discord sends "id" first, so finding it costs one key; then back to the start for the
-  // walk over every field.
-  od::value id;
-  const std::uint64_t v = o.find_field_unordered("id").get(id) == simdjson::SUCCESS ? snowflake(id) : 0;
-  if (o.reset().error() != simdjson::SUCCESS) return 0;
-  return v;
-}
-
 std::uint64_t acquire_user(State& state, element user_json) {
   object o;
   return as_object(user_json, o) ? acquire(state, o, object_id(o)) : 0;
 }
 
 std::uint64_t acquire_user(State& state, object o, std::uint64_t id) { return acquire(state, o, id); }
-std::uint64_t acquire_user(State& state, od::object& o, std::uint64_t id) { return acquire(state, o, id); }
 
 void release_user(State& state, std::uint64_t user_id) {
   CachedUser* user = state.users.find(user_id);
@@ -142,7 +131,6 @@ void update_user(State& state, element user_json) {
 }
 
 void update_user(State& state, object o, std::uint64_t id) { update(state, o, id); }
-void update_user(State& state, od::object& o, std::uint64_t id) { update(state, o, id); }
 
 void apply_user_update(State& state, element data) {
   // USER_UPDATE is about the bot's own user, which READY pinned.
