@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <unordered_map>
 
 #include <megane/sdk/cache.hpp>
@@ -41,14 +42,17 @@ using State = Cache::State;
 // users.cpp
 // A user object's fields as read, before they go into the CachedUser: member lists look
 // their users up a few members late (UserPipeline). `present` has a bit per field the
-// object had; only those overwrite.
+// object had; only those overwrite. The text fields are views into the payload being applied
+// (the DOM's string buffer, valid until the next parse): copies made
+// here cost a heap block per long name per member, kept or not, while most members' users are
+// already cached with the same names (CompactString::assign then copies nothing).
 struct UserFields {
   static constexpr std::uint8_t username_bit = 1, global_name_bit = 2, avatar_bit = 4, discriminator_bit = 8,
                                 bot_bit = 16, system_bit = 32, public_flags_bit = 64;
   std::uint64_t id = 0;
-  CompactString username;
-  CompactString global_name;
-  ImageHash avatar;
+  std::string_view username;
+  std::string_view global_name;
+  std::string_view avatar;
   std::uint32_t public_flags = 0;
   std::uint16_t discriminator = 0;
   bool bot = false;

@@ -24,13 +24,13 @@ void read_fields(UserFields& u, Object& json) {
       if (!id_seen) u.id = snowflake(value);  // the first "id", as a lookup by key finds
       id_seen = true;
     } else if (k == "username") {
-      u.username.assign(text(value));
+      u.username = text(value);
       u.present |= UserFields::username_bit;
     } else if (k == "global_name") {
-      u.global_name.assign(text(value));
+      u.global_name = text(value);
       u.present |= UserFields::global_name_bit;
     } else if (k == "avatar") {
-      u.avatar.assign(text(value));
+      u.avatar = text(value);
       u.present |= UserFields::avatar_bit;
     } else if (k == "discriminator") {
       u.discriminator = discriminator(text(value));
@@ -49,10 +49,10 @@ void read_fields(UserFields& u, Object& json) {
 }
 
 // Every field the object had overwrites the user's; the others stay.
-void store_fields(CachedUser& user, UserFields& u) {
-  if (u.present & UserFields::username_bit) user.username = std::move(u.username);
-  if (u.present & UserFields::global_name_bit) user.global_name = std::move(u.global_name);
-  if (u.present & UserFields::avatar_bit) user.avatar = std::move(u.avatar);
+void store_fields(CachedUser& user, const UserFields& u) {
+  if (u.present & UserFields::username_bit) user.username.assign(u.username);
+  if (u.present & UserFields::global_name_bit) user.global_name.assign(u.global_name);
+  if (u.present & UserFields::avatar_bit) user.avatar.assign(u.avatar);
   if (u.present & UserFields::discriminator_bit) user.discriminator = u.discriminator;
   if (u.present & UserFields::bot_bit) user.bot = u.bot;
   if (u.present & UserFields::system_bit) user.system = u.system;
