@@ -1,14 +1,12 @@
 // Memory and CPU of the SDK cache: one shard of the SDK's real gateway client (zlib-stream
-// inflate, simdjson) feeding a megane::Cache from fakecord's GUILD_CREATEs, wired as
-// ClusterWorker wires it: without a GUILD_CREATE handler of the bot's the cache reads each
-// payload in one On-Demand pass; with one (--handler on) the gateway builds the DOM the
-// handler needs and the cache reads that.
+// inflate, simdjson DOM) feeding a megane::Cache from fakecord's GUILD_CREATEs, wired as
+// ClusterWorker wires it (the cache reads each dispatch's DOM before the bot's handlers).
 // Measured from READY to the last GUILD_CREATE: CPU seconds of this process (getrusage, user +
 // system) and the growth of its RSS, divided per guild. With --cache off the same run only
 // parses, which shows what the cache itself costs.
 //
 //   megane_cache_bench --gateway ws://127.0.0.1:PORT --token-file F --guilds N [--cache on|off]
-//                      [--members all|own|none] [--handler on|off]
+//                      [--members all|own|none]
 #include <unistd.h>
 
 #include <chrono>
@@ -41,7 +39,7 @@ std::uint64_t rss_bytes() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string gateway_url, token_file, cache_flag = "on", members_flag = "all", handler_flag = "off";
+  std::string gateway_url, token_file, cache_flag = "on", members_flag = "all";
   std::uint64_t guilds = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -50,10 +48,9 @@ int main(int argc, char** argv) {
     else if (flag == "--guilds") guilds = std::strtoull(argv[i + 1], nullptr, 10);
     else if (flag == "--cache") cache_flag = argv[i + 1];
     else if (flag == "--members") members_flag = argv[i + 1];
-    else if (flag == "--handler") handler_flag = argv[i + 1];
   }
   if (gateway_url.empty() || token_file.empty() || guilds == 0) {
-    std::fprintf(stderr, "usage: %s --gateway URL --token-file F --guilds N [--cache on|off] [--members all|own|none] [--handler on|off]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s --gateway URL --token-file F --guilds N [--cache on|off] [--members all|own|none]\n", argv[0]);
     return 2;
   }
   megane::CacheOptions options;
@@ -86,24 +83,13 @@ int main(int argc, char** argv) {
       io.stop();
     }
   };
-  // The cache off always gets a handler: the gateway alone (inflate + DOM parse).
-  const bool handler = handler_flag == "on" || !options.enabled;
-  if (handler) {
-    gateway.on("GUILD_CREATE", [&](const megane::Dispatch& d) {
-      // Touch the payload the way a bot would look at it.
-      std::string_view name;
-      if (d.data["name"].get(name) == simdjson::SUCCESS) json_bytes += name.size();
-      guild_seen();
-    });
-  } else {
-    gateway.impl().ingest_accepts = [&](std::string_view name) { return megane::Cache::reads_ondemand(name); };
-    gateway.impl().ingest = [&](std::uint32_t, std::string_view name, simdjson::ondemand::value data) {
-      const megane::GuildCreated g = cache.apply_ondemand(name, data);
-      if (const megane::CachedGuild* cached = cache.guild(g.id)) json_bytes += cached->name.view().size();
-      guild_seen();
-      return g.id;
-    };
-  }
+  // With the cache off: the gateway alone (inflate + DOM parse).
+  gateway.on("GUILD_CREATE", [&](const megane::Dispatch& d) {
+    // Touch the payload the way a bot would look at it.
+    std::string_view name;
+    if (d.data["name"].get(name) == simdjson::SUCCESS) json_bytes += name.size();
+    guild_seen();
+  });
 
   megane::proto::GatewayConfig config;
   config.token = megane::bench::read_token(token_file);
@@ -120,10 +106,10 @@ int main(int argc, char** argv) {
   const megane::CacheCounts c = cache.counts();
   const double grown = static_cast<double>(rss_done) - static_cast<double>(rss_ready);
   std::cout << fmt::format(
-                   R"({{"cache":"{}","handler":"{}","members":"{}","guilds":{},"cpu_s":{:.4f},"wall_s":{:.4f},"rss_ready_mb":{:.1f},)"
+                   R"({{"cache":"{}","members":"{}","guilds":{},"cpu_s":{:.4f},"wall_s":{:.4f},"rss_ready_mb":{:.1f},)"
                    R"("rss_done_mb":{:.1f},"bytes_per_guild":{:.0f},"cached_guilds":{},"channels":{},"roles":{},)"
                    R"("members_cached":{},"users":{},"malformed":{}}})",
-                   cache_flag, handler ? "on" : "off", members_flag, guilds, cpu_done - cpu_ready,
+                   cache_flag, members_flag, guilds, cpu_done - cpu_ready,
                    std::chrono::duration<double>(wall_done - wall_ready).count(), static_cast<double>(rss_ready) / 1e6,
                    static_cast<double>(rss_done) / 1e6, grown / static_cast<double>(guilds), c.guilds, c.channels,
                    c.roles, c.members, c.users, c.malformed)

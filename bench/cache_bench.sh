@@ -5,11 +5,9 @@
 #   bench/cache_bench.sh BUILD_DIR [REPS]     (a Release build)
 #
 # One fakecord (GUILDS x MEMBERS x CHANNELS x ROLES, default 2500 x 100 x 40 x 25) serves every
-# round. Each round runs megane_cache_bench with the cache on and a GUILD_CREATE handler (the
-# gateway builds the DOM and the cache reads it, as in ClusterWorker), on without a handler
-# through Gateway::Impl::ingest (the cache reads each payload in one On-Demand pass, no DOM),
-# and off (the gateway alone: inflate + DOM parse), alternating so a noisy machine slows all
-# alike. The table shows medians.
+# round. Each round runs megane_cache_bench with the cache on (the gateway builds the DOM and
+# the cache reads it, as in ClusterWorker) and off (the gateway alone: inflate + DOM parse),
+# alternating so a noisy machine slows both alike. The table shows medians.
 set -euo pipefail
 
 build=${1:?usage: bench/cache_bench.sh BUILD_DIR [REPS]}
@@ -46,7 +44,6 @@ run() {  # run NAME ARGS...: one round, result line appended to $tmp/NAME
 }
 for round in $(seq "$reps"); do
   run on --cache on
-  run dom --cache on --handler on
   run off --cache off
   echo "round $round done" >&2
 done
@@ -56,19 +53,16 @@ field() { sed -E "s/.*\"$1\":([0-9.]+).*/\1/" "$2" | median; }
 on_cpu=$(field cpu_s "$tmp/on")
 off_cpu=$(field cpu_s "$tmp/off")
 on_bpg=$(field bytes_per_guild "$tmp/on")
-dom_cpu=$(field cpu_s "$tmp/dom")
-dom_bpg=$(field bytes_per_guild "$tmp/dom")
 off_bpg=$(field bytes_per_guild "$tmp/off")
 echo
 echo "Caching $guilds guilds x $members members x $channels channels x $roles roles (1 shard, zlib-stream), median of $reps"
 printf '%-40s %14s %12s\n' "" "bytes/guild" "CPU s"
-printf '%-40s %14.0f %12.3f\n' "megane, cache on (members all, DOM)" "$dom_bpg" "$dom_cpu"
-printf '%-40s %14.0f %12.3f\n' "megane, cache on, On-Demand (ingest)" "$on_bpg" "$on_cpu"
+printf '%-40s %14.0f %12.3f\n' "megane, cache on (members all)" "$on_bpg" "$on_cpu"
 printf '%-40s %14.0f %12.3f\n' "megane, cache off (gateway only)" "$off_bpg" "$off_cpu"
-awk -v a="$dom_bpg" -v b="$off_bpg" -v c="$dom_cpu" -v d="$off_cpu" \
+awk -v a="$on_bpg" -v b="$off_bpg" -v c="$on_cpu" -v d="$off_cpu" \
   'BEGIN {printf "%-40s %14.0f %12.3f\n", "the cache itself (on - off)", a - b, c - d}'
 printf '%-40s %14s %12s\n' "target (issue 5)" "<= 16384" "<= 0.650"
 printf '%-40s %14s %12s\n' "Eris (issue 5's figures)" "~136000" "~3.4"
 printf '%-40s %14s %12s\n' "discord.js (issue 5's figures)" "~169000" "-"
 echo
-echo "last cache-on run (DOM): $(tail -n1 "$tmp/dom")"
+echo "last cache-on run: $(tail -n1 "$tmp/on")"

@@ -1,9 +1,9 @@
 // Fuzz target: the gateway event path of a cluster, from the bytes of WebSocket messages to the
-// cache: zlib-stream inflate (ZlibStreamInflater, messages cut at arbitrary points as Discord may
-// split a payload), JSON parse (simdjson DOM, in place in the inflater's padded output, as the
-// shard parses it), the envelope read the shard does (op, t, d) and Cache::apply, the one public
-// entry point the SDK's ClusterWorker feeds. It calls nothing below Cache::apply, so the cache's
-// internals can change freely. Input layout:
+// cache: zlib-stream inflate (ZlibStreamInflater, its zlib and ISA-L paths; messages cut at
+// arbitrary points as Discord may split a payload), JSON parse (simdjson DOM, in place in the
+// inflater's padded output, as the shard parses it), the envelope read the shard does (op, t,
+// d) and Cache::apply, the one public entry point the SDK's ClusterWorker feeds. It calls
+// nothing below Cache::apply, so the cache's internals can change freely. Input layout:
 //   u8  flags   bit 0: 0 = the body is plain JSON payloads separated by NUL bytes, compressed
 //                      here as Discord does (one deflate stream, a Z_SYNC_FLUSH after each);
 //                      1 = the body is the compressed stream itself (arbitrary deflate bytes)
@@ -192,48 +192,54 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const std::size_t c : cuts)
     if (ends_with_suffix(stream, c) && std::find(ends.begin(), ends.end(), c) == ends.end()) ambiguous = true;
 
-  ZlibStreamInflater inflater;
   simdjson::dom::parser parser;
   megane::Cache cache(options_for(flags));
-  std::string inflated;  // everything inflated, concatenated
-  std::vector<std::string> outputs;
-  bool failed = false;
-  std::size_t at = 0;
-  for (const std::size_t c : cuts) {
-    const std::string_view message(stream.data() + at, c - at);
-    at = c;
-    switch (inflater.feed(message)) {
-      case ZlibStreamInflater::Result::need_more: break;
-      case ZlibStreamInflater::Result::payload: {
-        const std::string_view json = inflater.payload();
-        // simdjson may read `padding` bytes past the end: they must be ours (ASan checks).
-        volatile char sink = 0;
-        for (std::size_t i = 0; i < ZlibStreamInflater::padding; ++i) sink = sink ^ json.data()[json.size() + i];
-        if (plain) {
-          inflated.append(json);
-          outputs.emplace_back(json);
+  // Twice: with the SDK's threshold (zlib for small payloads, ISA-L for large ones, as the
+  // shard runs it), feeding the cache; then with a 16-byte one, so ISA-L and the switches
+  // between the two inflaters get the fuzzer's streams too (most kept inputs are small).
+  for (const std::size_t large : {ZlibStreamInflater::default_large_payload, std::size_t{16}}) {
+    const bool feed_cache = large == ZlibStreamInflater::default_large_payload;
+    ZlibStreamInflater inflater(large);
+    std::string inflated;  // everything inflated, concatenated
+    std::vector<std::string> outputs;
+    bool failed = false;
+    std::size_t at = 0;
+    for (const std::size_t c : cuts) {
+      const std::string_view message(stream.data() + at, c - at);
+      at = c;
+      switch (inflater.feed(message)) {
+        case ZlibStreamInflater::Result::need_more: break;
+        case ZlibStreamInflater::Result::payload: {
+          const std::string_view json = inflater.payload();
+          // simdjson may read `padding` bytes past the end: they must be ours (ASan checks).
+          volatile char sink = 0;
+          for (std::size_t i = 0; i < ZlibStreamInflater::padding; ++i) sink = sink ^ json.data()[json.size() + i];
+          if (plain) {
+            inflated.append(json);
+            outputs.emplace_back(json);
+          }
+          if (feed_cache) handle_payload(parser, cache, json, twice);
+          break;
         }
-        handle_payload(parser, cache, json, twice);
-        break;
+        case ZlibStreamInflater::Result::error:
+          if (inflater.error().empty()) fail("an error without a message");
+          failed = true;
+          // The shard drops the connection; the next one starts a new stream.
+          inflater.reset();
+          break;
       }
-      case ZlibStreamInflater::Result::error:
-        if (inflater.error().empty()) fail("an error without a message");
-        failed = true;
-        // The shard drops the connection; the next one starts a new stream.
-        inflater.reset();
-        break;
     }
-  }
 
-  if (plain) {
-    if (failed) fail("a stream zlib wrote did not inflate");
-    std::string expected;
-    for (const std::string_view p : payloads) expected.append(p);
-    if (inflated != expected) fail("the inflated bytes differ from the payloads");
-    if (!ambiguous) {
-      if (outputs.size() != payloads.size()) fail("not one inflated payload per payload");
-      for (std::size_t i = 0; i < outputs.size(); ++i)
-        if (outputs[i] != payloads[i]) fail("an inflated payload differs from its payload");
+    if (plain) {
+      if (failed) fail("a stream zlib wrote did not inflate");
+      std::string expected;
+      for (const std::string_view p : payloads) expected.append(p);
+      if (inflated != expected) fail("the inflated bytes differ from the payloads");
+      if (!ambiguous) {
+        if (outputs.size() != payloads.size()) fail("not one inflated payload per payload");
+        for (std::size_t i = 0; i < outputs.size(); ++i)
+          if (outputs[i] != payloads[i]) fail("an inflated payload differs from its payload");
+      }
     }
   }
   check_cache(cache);

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache curl
-  libboost1.81-dev libssl-dev zlib1g-dev
+  libboost1.81-dev libssl-dev zlib1g-dev libisal-dev
   libsimdjson-dev libfmt-dev libspdlog-dev libcli11-dev catch2 libtomlplusplus-dev libsystemd-dev
 )
 

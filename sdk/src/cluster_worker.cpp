@@ -27,10 +27,6 @@ ClusterWorker::ClusterWorker(ClusterContext context)
     cache_->apply(d);
     if (member_requests_) member_requests_->on_dispatch(d);
   };
-  // The cache reads GUILD_CREATE from the DOM. Gateway::Impl::ingest with
-  // Cache::apply_ondemand reads it in one On-Demand pass instead; measured no faster on the
-  // shared VM (docs/benchmarks.md#cache), so it is not wired here until an idle machine shows
-  // otherwise (bench/cache_bench.sh runs both).
 }
 
 void ClusterWorker::set_cache_options(CacheOptions options) {

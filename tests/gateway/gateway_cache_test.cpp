@@ -1,12 +1,11 @@
 // The cache fed by the SDK's real gateway client against fakecord: the whole generated
 // population cached with the right counts, then dispatches injected with /dispatch applied,
-// also across a RESUME; the On-Demand GUILD_CREATE path against the DOM path.
+// also across a RESUME.
 #include <set>
 #include <string>
 
 #include <fmt/format.h>
 
-#include "../unit/cache_snapshot.hpp"
 #include "catch.hpp"
 #include "gateway_rig.hpp"
 #include <megane/sdk/cache.hpp>
@@ -145,34 +144,4 @@ TEST_CASE("gateway cache: cache_all_members asks for every guild's members (op 8
   CHECK(requests.pending() == 0);
   CHECK(cache.counts().members == 6 * 1500);
   CHECK(cache.counts().malformed == 0);
-}
-
-TEST_CASE("gateway cache: GUILD_CREATE read On-Demand (no handler) caches exactly what the DOM path does", "[gateway][cache]") {
-  Fakecord fc({"--guilds", "12", "--members-per-guild", "40", "--channels-per-guild", "8", "--roles-per-guild", "5"});
-  // Without a GUILD_CREATE handler the gateway hands the payload to the ingest hook and builds
-  // no DOM; with one, the cache reads the handler's DOM. Same population, same cache.
-  auto cache_through = [&](bool with_handler) {
-    GatewayRig rig(fc, {});
-    megane::Cache cache;
-    std::size_t ingested = 0, handled = 0;
-    rig.gateway->before_handlers = [&](const megane::Dispatch& d) { cache.apply(d); };
-    rig.gateway->ingest_accepts = [](std::string_view name) { return megane::Cache::reads_ondemand(name); };
-    rig.gateway->ingest = [&](std::uint32_t, std::string_view name, simdjson::ondemand::value data) {
-      ++ingested;
-      return cache.apply_ondemand(name, data).id;
-    };
-    if (with_handler) rig.api->on("GUILD_CREATE", [&](const megane::Dispatch&) { ++handled; });
-    REQUIRE(rig.run_until([&] {
-      const auto c = cache.counts();
-      return rig.all_ready() && c.guilds == 12 && c.unavailable_guilds == 0;
-    }));
-    CHECK(ingested == (with_handler ? 0 : 12));
-    CHECK(handled == (with_handler ? 12 : 0));
-    CHECK(rig.api->shards().front().status.guilds == 12);  // the shard counted the guilds either way
-    return cache_snapshot(cache);
-  };
-  const std::string by_ondemand = cache_through(false);
-  const std::string by_dom = cache_through(true);
-  CHECK(by_ondemand == by_dom);
-  CHECK(by_dom.find("malformed=0") != std::string::npos);
 }

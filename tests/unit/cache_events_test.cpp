@@ -1,13 +1,11 @@
 // The cache through scripted dispatch sequences: every entity created, updated and deleted,
 // unavailable guilds, member chunks, users shared by guilds, the policies, and the JSON the
-// cache writes back. Every sequence also runs through the On-Demand GUILD_CREATE path, which
-// must leave the cache in exactly the same state.
+// cache writes back.
 #include <string>
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "cache_snapshot.hpp"
 #include "catch.hpp"
 #include <megane/sdk/cache.hpp>
 
@@ -19,31 +17,16 @@ namespace {
 
 constexpr std::uint64_t bot = 900, g1 = 1000, g2 = 2000;
 
-// Feeds `cache` from the DOM, as the gateway does when a handler needs the event, and
-// `shadow` the way the gateway does without one (GUILD_CREATE through On-Demand), then checks
-// that both caches hold exactly the same state after every event.
+// Feeds `cache` from the DOM, as the gateway does.
 struct Feeder {
-  explicit Feeder(CacheOptions options = {}) : cache(options), shadow(options) {}
+  explicit Feeder(CacheOptions options = {}) : cache(options) {}
   void operator()(std::string_view event, const std::string& json) {
     simdjson::dom::element doc;
     REQUIRE(parser.parse(json).get(doc) == simdjson::SUCCESS);
     cache.apply(event, doc);
-    if (Cache::reads_ondemand(event)) {
-      const simdjson::padded_string padded(json);
-      simdjson::ondemand::document od;
-      simdjson::ondemand::value d;
-      REQUIRE(ondemand.iterate(padded).get(od) == simdjson::SUCCESS);
-      REQUIRE(od.get_value().get(d) == simdjson::SUCCESS);
-      shadow.apply_ondemand(event, d);
-    } else {
-      shadow.apply(event, doc);
-    }
-    CHECK(megane::test::cache_snapshot(shadow) == megane::test::cache_snapshot(cache));
   }
   simdjson::dom::parser parser;
-  simdjson::ondemand::parser ondemand;
   Cache cache;
-  Cache shadow;
 };
 
 std::string user(std::uint64_t id, std::string_view name) {

@@ -1,5 +1,5 @@
-// The whole state of a megane::Cache as text, for comparing two caches that were fed the same
-// events by different parse paths (DOM and On-Demand): every guild as JSON with its members,
+// The whole state of a megane::Cache as text, for comparing two caches that should hold the same
+// (a cache and its copy restored from a snapshot file): every guild as JSON with its members,
 // every user with its reference count, every channel, the pools' bookkeeping and the counts.
 #pragma once
 

@@ -1,7 +1,9 @@
 // The cache's building blocks: compact strings, image hashes, timestamps and the id table.
+#include <charconv>
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "src/cache/id_table.hpp"
 #include "src/cache/json_read.hpp"
@@ -66,6 +68,28 @@ TEST_CASE("cache: ISO 8601 timestamps as Discord writes them", "[cache]") {
   CHECK(parse_timestamp_ms("2015-04-26T06:26:56.936Z") == 1430029616936);
   CHECK(parse_timestamp_ms("2015-04-26T08:26:56+02:00") == 1430029616000);
   CHECK(parse_timestamp_ms("yesterday") == 0);
+  CHECK(parse_timestamp_ms("2015-04-26T06:2x:56+00:00") == 0);
+}
+
+TEST_CASE("cache: snowflakes are read as std::from_chars reads them", "[cache]") {
+  using megane::cache::parse_snowflake;
+  auto reference = [](std::string_view s) -> std::uint64_t {
+    std::uint64_t v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    return r.ec == std::errc{} && r.ptr == s.data() + s.size() ? v : 0;
+  };
+  const std::vector<std::string> fixed = {
+      "", "0", "7", "81384788765712384", "0000000000000000000000042", "9999999999999999999",
+      "18446744073709551615", "18446744073709551616", "99999999999999999999", "123456789012345678901",
+      "-1", "+1", " 1", "1 ", "12a4", "1.5", "1e5", std::string("12\0", 3)};
+  for (const std::string& s : fixed) CHECK(parse_snowflake(s) == reference(s));
+  std::mt19937_64 random(42);
+  const std::string alphabet = "0123456789000000000-+ a";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(random() % 23, '0');
+    for (char& c : s) c = alphabet[random() % (i % 2 ? 10 : alphabet.size())];
+    CHECK(parse_snowflake(s) == reference(s));
+  }
 }
 
 namespace {

@@ -89,12 +89,6 @@ void Cache::apply(std::string_view event, simdjson::dom::element data) {
   }
 }
 
-GuildCreated Cache::apply_ondemand(std::string_view event, simdjson::ondemand::value data) {
-  State& s = *state_;
-  if (!s.options.enabled || classify(event) != CacheEvent::guild_create) return {};
-  return cache::apply_guild_create(s, data);
-}
-
 const CachedGuild* Cache::guild(std::uint64_t id) const { return state_->find_guild(id); }
 const CachedChannel* Cache::channel(std::uint64_t id) const { return state_->channels.find(id); }
 const CachedUser* Cache::user(std::uint64_t id) const { return state_->users.find(id); }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <unordered_map>
 
 #include <megane/sdk/cache.hpp>
@@ -41,14 +42,17 @@ using State = Cache::State;
 // users.cpp
 // A user object's fields as read, before they go into the CachedUser: member lists look
 // their users up a few members late (UserPipeline). `present` has a bit per field the
-// object had; only those overwrite.
+// object had; only those overwrite. The text fields are views into the payload being applied
+// (the DOM's string buffer, valid until the next parse): copies made
+// here cost a heap block per long name per member, kept or not, while most members' users are
+// already cached with the same names (CompactString::assign then copies nothing).
 struct UserFields {
   static constexpr std::uint8_t username_bit = 1, global_name_bit = 2, avatar_bit = 4, discriminator_bit = 8,
                                 bot_bit = 16, system_bit = 32, public_flags_bit = 64;
   std::uint64_t id = 0;
-  CompactString username;
-  CompactString global_name;
-  ImageHash avatar;
+  std::string_view username;
+  std::string_view global_name;
+  std::string_view avatar;
   std::uint32_t public_flags = 0;
   std::uint16_t discriminator = 0;
   bool bot = false;
@@ -57,7 +61,6 @@ struct UserFields {
 };
 // Also sets out.id (0 if none).
 void read_user_fields(UserFields& out, object o);
-void read_user_fields(UserFields& out, od::object& o);
 
 // Takes a reference on each user pushed, creating or updating it, a few users after the push
 // (the table lookup's cache misses are prefetched meanwhile); flush() does the rest. Between
@@ -83,25 +86,20 @@ class UserPipeline {
   std::size_t head_ = 0, count_ = 0;
 };
 
-// The object's "id" as a snowflake (0 if none). On-Demand: the object is rewound after.
+// The object's "id" as a snowflake (0 if none).
 std::uint64_t object_id(object o) noexcept;
-std::uint64_t object_id(od::object& o) noexcept;
 // Finds or creates the user of a Discord user object, updates it, and takes a reference.
 // Returns its id (0 if the object has none).
 std::uint64_t acquire_user(State& state, element user_json);
 std::uint64_t acquire_user(State& state, object o, std::uint64_t id);      // id: object_id(o)
-std::uint64_t acquire_user(State& state, od::object& o, std::uint64_t id);
 void release_user(State& state, std::uint64_t user_id);
 void update_user(State& state, element user_json);  // only if cached
 void update_user(State& state, object o, std::uint64_t id);
-void update_user(State& state, od::object& o, std::uint64_t id);
 void apply_user_update(State& state, element data);
 
 // members.cpp
 bool keeps_member(const State& state, std::uint64_t user_id);
 void load_members(State& state, CachedGuild& guild, array members);  // replaces the list
-// `expected`: how many there will be (a capacity hint; an On-Demand array has no size yet).
-void load_members(State& state, CachedGuild& guild, od::array& members, std::size_t expected);
 void release_members(State& state, CachedGuild& guild);
 void strip_role_from_members(CachedGuild& guild, std::uint64_t role_id);
 void apply_member_add(State& state, element data);
@@ -111,13 +109,11 @@ void apply_members_chunk(State& state, element data);
 
 // roles.cpp
 void load_roles(CachedGuild& guild, array roles);
-void load_roles(CachedGuild& guild, od::array& roles);
 void apply_role_upsert(State& state, element data);  // GUILD_ROLE_CREATE and _UPDATE
 void apply_role_delete(State& state, element data);
 
 // channels.cpp
 void load_channels(State& state, CachedGuild& guild, array channels);  // replaces the list
-void load_channels(State& state, CachedGuild& guild, od::array& channels);
 void release_channels(State& state, CachedGuild& guild);
 void apply_channel_upsert(State& state, element data);  // CHANNEL_CREATE and _UPDATE
 void apply_channel_delete(State& state, element data);
@@ -125,9 +121,6 @@ void apply_channel_delete(State& state, element data);
 // guilds.cpp
 void apply_ready(State& state, element data);
 void apply_guild_create(State& state, element data);
-// The same from On-Demand, in one pass over the payload. Returns what the gateway and
-// cache_all_members need to know of the guild.
-GuildCreated apply_guild_create(State& state, od::value data);
 void apply_guild_update(State& state, element data);
 void apply_guild_delete(State& state, element data);
 

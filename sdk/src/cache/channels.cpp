@@ -25,8 +25,8 @@ void compact_overwrite_pool(State& state, CachedGuild& g) {
   g.overwrite_holes = 0;
 }
 
-// Overwrites are read into a scratch list first: an On-Demand array has no size before it is
-// walked, and where they go in the pool depends on how many there are.
+// Overwrites are read into a scratch list first: where they go in the pool depends on how many
+// there are.
 template <class Value>
 PermissionOverwrite read_overwrite(Value& e) {
   typename json_types<std::remove_cvref_t<Value>>::object_type o;
@@ -156,12 +156,6 @@ void load_channels_from(State& state, CachedGuild& g, Array& channels, std::size
 }  // namespace
 
 void load_channels(State& state, CachedGuild& g, array channels) { load_channels_from(state, g, channels, channels.size()); }
-
-void load_channels(State& state, CachedGuild& g, od::array& channels) {
-  // No size before the walk: start near the usual count, trim after.
-  load_channels_from(state, g, channels, 64);
-  g.channel_ids.shrink_to_fit();
-}
 
 void release_channels(State& state, CachedGuild& g) {
   for (const std::uint64_t id : g.channel_ids) state.channels.erase(id);

@@ -77,33 +77,6 @@ void read_guild_fields(CachedGuild& g, object json) {
   for_each_field(json, [&](std::string_view k, const element& value) { read_guild_field(g, k, value); });
 }
 
-// Copies (from an lvalue) or moves (from an rvalue) the guild's own fields: everything but its
-// id, availability and lists.
-template <class G>
-void assign_own_fields(CachedGuild& to, G&& from) {
-  to.name = std::forward<G>(from).name;
-  to.icon = std::forward<G>(from).icon;
-  to.large = from.large;
-  to.verification_level = from.verification_level;
-  to.default_message_notifications = from.default_message_notifications;
-  to.explicit_content_filter = from.explicit_content_filter;
-  to.mfa_level = from.mfa_level;
-  to.nsfw_level = from.nsfw_level;
-  to.premium_tier = from.premium_tier;
-  to.owner_id = from.owner_id;
-  to.afk_channel_id = from.afk_channel_id;
-  to.system_channel_id = from.system_channel_id;
-  to.rules_channel_id = from.rules_channel_id;
-  to.joined_at_ms = from.joined_at_ms;
-  to.description = std::forward<G>(from).description;
-  to.preferred_locale = std::forward<G>(from).preferred_locale;
-  to.features = std::forward<G>(from).features;
-  to.member_count = from.member_count;
-  to.afk_timeout = from.afk_timeout;
-  to.premium_subscription_count = from.premium_subscription_count;
-  to.system_channel_flags = from.system_channel_flags;
-}
-
 // Everything under the guild (members, channels, roles), as for an outage.
 void drop_contents(State& state, CachedGuild& g) {
   release_members(state, g);
@@ -160,54 +133,6 @@ void apply_guild_create(State& state, element data) {
     load_channels(state, g, list);
   }
   if (o["members"].get_array().get(list) == simdjson::SUCCESS) load_members(state, g, list);
-}
-
-GuildCreated apply_guild_create(State& state, od::value data) {
-  od::object o;
-  GuildCreated out;
-  if (!as_object(data, o) || (out.id = object_id(o)) == 0) {
-    ++state.malformed;
-    out.id = 0;
-    return out;
-  }
-  CachedGuild& g = state.guilds.try_emplace(out.id).first->second;
-  g.id = out.id;
-  // One pass, in the payload's order. The own fields are read into a copy: a payload that
-  // says "unavailable": true (still in an outage) leaves them as they were, as the DOM path
-  // does, which looks at "unavailable" before anything else. Lists read before that key
-  // are dropped with the rest of the contents.
-  CachedGuild staged;
-  assign_own_fields(staged, g);
-  bool unavailable = false, seen_unavailable = false;
-  for_each_field(o, [&](std::string_view k, od::value& value) {
-    if (unavailable) return;
-    if (k == "unavailable") {
-      if (!seen_unavailable) unavailable = boolean(value);  // the first one counts, as o["unavailable"]
-      seen_unavailable = true;
-    } else if (k == "roles") {
-      od::array list;
-      if (state.options.roles && as_array(value, list)) load_roles(g, list);
-    } else if (k == "channels") {
-      od::array list;
-      if (state.options.channels && as_array(value, list)) load_channels(state, g, list);
-    } else if (k == "members") {
-      od::array list;
-      // member_count (before "members" in Discord's payloads) sizes the list; capped, since
-      // a large guild's GUILD_CREATE holds only some of its members.
-      if (as_array(value, list)) load_members(state, g, list, std::min<std::size_t>(staged.member_count, 1024));
-    } else {
-      read_guild_field(staged, k, value);
-    }
-  });
-  if (unavailable) {
-    drop_contents(state, g);
-    g.unavailable = true;
-    out.unavailable = true;
-    return out;
-  }
-  g.unavailable = false;
-  assign_own_fields(g, std::move(staged));
-  return out;
 }
 
 void apply_guild_update(State& state, element data) {

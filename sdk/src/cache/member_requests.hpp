@@ -23,14 +23,13 @@ class MemberRequests {
       : send_(std::move(send)), all_cached_(std::move(all_cached)) {}
 
   void on_dispatch(const Dispatch& d);
-  // A GUILD_CREATE the cache read without a DOM (the gateway's On-Demand path).
-  void on_guild_create(std::uint32_t shard, std::uint64_t guild_id, bool unavailable);
   std::size_t pending() const noexcept { return pending_.size(); }    // requested, last chunk not yet in
   std::size_t requested() const noexcept { return requested_.size(); }
   // Every guild READY listed is in and every requested guild's last chunk arrived.
   bool complete() const noexcept { return pending_.empty() && awaiting_.empty(); }
 
  private:
+  void on_guild_create(std::uint32_t shard, std::uint64_t guild_id, bool unavailable);
   void done(std::uint64_t guild_id);
 
   Send send_;

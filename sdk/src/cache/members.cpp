@@ -46,7 +46,7 @@ void store_roles(CachedGuild& g, CachedMember& m, const std::uint64_t* ids, std:
   m.role_count = static_cast<std::uint8_t>(n);
 }
 
-// The ids are gathered first: an On-Demand array has no size before it is walked.
+// The ids are gathered first, then stored where they fit (store_roles).
 template <class Array>
 void set_roles(CachedGuild& g, CachedMember& m, Array& roles) {
   std::uint64_t ids[max_member_roles];
@@ -120,7 +120,7 @@ bool load_member(CachedGuild& g, Object& json, UserPipeline& users) {
   UserFields& u = users.next();
   u.id = 0;
   bool user_seen = false, nick_seen = false;
-  std::string_view nick;  // lives in the payload (DOM) or the parser's string buffer (On-Demand)
+  std::string_view nick;  // lives in the DOM's string buffer
   for_each_field(json, [&](std::string_view k, auto& value) {
     if (k == "user") {
       typename json_types<std::remove_cvref_t<decltype(value)>>::object_type user;
@@ -151,8 +151,7 @@ CachedMember* find_member(CachedGuild& g, std::uint64_t user_id, std::size_t sor
   return it != end && it->user_id == user_id ? &*it : nullptr;
 }
 
-// The member's "user" object and its id. On-Demand: the member object is rewound after, for
-// the walk over the member's own fields.
+// The member's "user" object and its id.
 bool member_user(object json, object& user, std::uint64_t& id) {
   element e;
   if (json["user"].get(e) != simdjson::SUCCESS) return false;
@@ -163,16 +162,6 @@ bool member_user(object json, object& user, std::uint64_t& id) {
   id = object_id(user);
   return true;
 }
-
-bool member_user(od::object& json, od::object& user, std::uint64_t& id) {
-  od::value v;
-  if (json.find_field_unordered("user").get(v) != simdjson::SUCCESS) return false;
-  id = as_object(v, user) ? object_id(user) : 0;
-  return true;
-}
-
-void rewind(object) noexcept {}
-bool rewind(od::object& json) noexcept { return json.reset().error() == simdjson::SUCCESS; }
 
 // A member object (with "user") into the guild: updates the member if it is among the first
 // `sorted_end` members, else appends it (taking a user reference). Returns false when it has
@@ -188,12 +177,10 @@ bool upsert_member(State& state, CachedGuild& g, Object& json, std::size_t sorte
   }
   if (CachedMember* m = find_member(g, user_id, sorted_end)) {
     update_user(state, user, user_id);
-    rewind(json);
     read_member_fields(g, *m, json);
     return true;
   }
   acquire_user(state, user, user_id);
-  rewind(json);
   CachedMember& m = g.members.emplace_back();
   m.user_id = user_id;
   read_member_fields(g, m, json);
@@ -263,10 +250,6 @@ void load_members_from(State& state, CachedGuild& g, Array& members, std::size_t
 }  // namespace
 
 void load_members(State& state, CachedGuild& g, array members) { load_members_from(state, g, members, members.size()); }
-
-void load_members(State& state, CachedGuild& g, od::array& members, std::size_t expected) {
-  load_members_from(state, g, members, expected);
-}
 
 void release_members(State& state, CachedGuild& g) {
   for (const CachedMember& m : g.members) release_user(state, m.user_id);

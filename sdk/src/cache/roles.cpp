@@ -21,12 +21,6 @@ std::uint64_t tags_bot_id(element value) noexcept {
   return as_object(value, tags) ? snowflake(tags["bot_id"]) : 0;
 }
 
-std::uint64_t tags_bot_id(od::value& value) noexcept {
-  od::object tags;
-  od::value id;
-  return as_object(value, tags) && tags.find_field_unordered("bot_id").get(id) == simdjson::SUCCESS ? snowflake(id) : 0;
-}
-
 template <class Object>
 void read_role_fields(CachedRole& role, Object& json) {
   for_each_field(json, [&](std::string_view k, auto& value) {
@@ -87,13 +81,6 @@ void load_roles_from(CachedGuild& g, Array& roles, std::size_t expected) {
 }  // namespace
 
 void load_roles(CachedGuild& g, array roles) { load_roles_from(g, roles, roles.size()); }
-
-void load_roles(CachedGuild& g, od::array& roles) {
-  // Discord's guilds have at most 250 roles; the vector keeps what it grew to, so start near
-  // the usual count instead of counting the array first (a second walk over it).
-  load_roles_from(g, roles, 32);
-  g.roles.shrink_to_fit();
-}
 
 void apply_role_upsert(State& state, element data) {
   object o, ro;

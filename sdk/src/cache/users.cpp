@@ -24,13 +24,13 @@ void read_fields(UserFields& u, Object& json) {
       if (!id_seen) u.id = snowflake(value);  // the first "id", as a lookup by key finds
       id_seen = true;
     } else if (k == "username") {
-      u.username.assign(text(value));
+      u.username = text(value);
       u.present |= UserFields::username_bit;
     } else if (k == "global_name") {
-      u.global_name.assign(text(value));
+      u.global_name = text(value);
       u.present |= UserFields::global_name_bit;
     } else if (k == "avatar") {
-      u.avatar.assign(text(value));
+      u.avatar = text(value);
       u.present |= UserFields::avatar_bit;
     } else if (k == "discriminator") {
       u.discriminator = discriminator(text(value));
@@ -49,10 +49,10 @@ void read_fields(UserFields& u, Object& json) {
 }
 
 // Every field the object had overwrites the user's; the others stay.
-void store_fields(CachedUser& user, UserFields& u) {
-  if (u.present & UserFields::username_bit) user.username = std::move(u.username);
-  if (u.present & UserFields::global_name_bit) user.global_name = std::move(u.global_name);
-  if (u.present & UserFields::avatar_bit) user.avatar = std::move(u.avatar);
+void store_fields(CachedUser& user, const UserFields& u) {
+  if (u.present & UserFields::username_bit) user.username.assign(u.username);
+  if (u.present & UserFields::global_name_bit) user.global_name.assign(u.global_name);
+  if (u.present & UserFields::avatar_bit) user.avatar.assign(u.avatar);
   if (u.present & UserFields::discriminator_bit) user.discriminator = u.discriminator;
   if (u.present & UserFields::bot_bit) user.bot = u.bot;
   if (u.present & UserFields::system_bit) user.system = u.system;
@@ -83,7 +83,6 @@ void update(State& state, Object& o, std::uint64_t id) {
 }  // namespace
 
 void read_user_fields(UserFields& out, object o) { read_fields(out, o); }
-void read_user_fields(UserFields& out, od::object& o) { read_fields(out, o); }
 
 void UserPipeline::push() {
   const std::uint64_t id = ring_[(head_ + count_) % depth].id;
@@ -109,22 +108,12 @@ void UserPipeline::acquire_oldest() {
 
 std::uint64_t object_id(object o) noexcept { return snowflake(o["id"]); }
 
-std::uint64_t object_id(od::object& o) noexcept {
-  // Discord sends "id" first, so finding it costs one key; then back to the start for the
-  // walk over every field.
-  od::value id;
-  const std::uint64_t v = o.find_field_unordered("id").get(id) == simdjson::SUCCESS ? snowflake(id) : 0;
-  if (o.reset().error() != simdjson::SUCCESS) return 0;
-  return v;
-}
-
 std::uint64_t acquire_user(State& state, element user_json) {
   object o;
   return as_object(user_json, o) ? acquire(state, o, object_id(o)) : 0;
 }
 
 std::uint64_t acquire_user(State& state, object o, std::uint64_t id) { return acquire(state, o, id); }
-std::uint64_t acquire_user(State& state, od::object& o, std::uint64_t id) { return acquire(state, o, id); }
 
 void release_user(State& state, std::uint64_t user_id) {
   CachedUser* user = state.users.find(user_id);
@@ -142,7 +131,6 @@ void update_user(State& state, element user_json) {
 }
 
 void update_user(State& state, object o, std::uint64_t id) { update(state, o, id); }
-void update_user(State& state, od::object& o, std::uint64_t id) { update(state, o, id); }
 
 void apply_user_update(State& state, element data) {
   // USER_UPDATE is about the bot's own user, which READY pinned.

@@ -87,10 +87,6 @@ void Gateway::Impl::start(const proto::GatewayConfig& config, std::uint32_t firs
   callbacks.dispatch = [this](std::uint32_t shard, std::string_view name, std::uint64_t seq,
                               simdjson::dom::element data) { dispatch(shard, name, seq, data); };
   callbacks.state = [this](const proto::ShardStatus& status) { state_changed(status); };
-  // Asked per dispatch, so handlers and the ingest hook may be set after start().
-  callbacks.wants_ondemand = [this](std::string_view name) { return ingests(name); };
-  callbacks.ondemand_dispatch = [this](std::uint32_t shard, std::string_view name, std::uint64_t,
-                                       simdjson::ondemand::value data) { return ingest(shard, name, data); };
   for (std::uint32_t id = first; id < first + count; ++id) {
     auto shard = std::make_unique<gateway::Shard>(executor, id, settings, *authority, callbacks, logger);
     for (const proto::SessionInfo& s : config.sessions) {
@@ -117,12 +113,6 @@ std::vector<proto::SessionInfo> Gateway::Impl::sessions() const {
   out.reserve(shards.size());
   for (const auto& shard : shards) out.push_back(shard->session());
   return out;
-}
-
-bool Gateway::Impl::ingests(std::string_view name) const {
-  if (!ingest || !ingest_accepts || !any_handlers.empty() || !ingest_accepts(name)) return false;
-  const auto it = handlers.find(name);
-  return it == handlers.end() || it->second.empty();
 }
 
 std::size_t Gateway::Impl::ready_count() const {

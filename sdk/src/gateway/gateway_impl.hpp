@@ -51,13 +51,6 @@ struct Gateway::Impl {
   std::vector<DispatchHandler> any_handlers;
   // Runs before the named handlers: the cluster's cache, so handlers already see the change.
   DispatchHandler before_handlers;
-  // Optional: takes the events `ingest_accepts` names straight from the
-  // payload (simdjson On-Demand, no DOM) whenever no handler (named or any) would need their
-  // DOM; before_handlers and the handlers are then not called for them. The cluster's cache
-  // takes GUILD_CREATE this way. Returns the guild's id (0: none).
-  std::function<std::uint64_t(std::uint32_t shard, std::string_view name, simdjson::ondemand::value data)> ingest;
-  std::function<bool(std::string_view name)> ingest_accepts;
-  bool ingests(std::string_view name) const;
   std::size_t running = 0;            // shards whose run() has not completed
   bool fatal = false;
   boost::asio::steady_timer changed;  // wait_ready() sleeps on it; state changes cancel it

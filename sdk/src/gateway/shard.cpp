@@ -46,19 +46,6 @@ std::optional<std::uint64_t> snowflake(simdjson::dom::element value) {
   return id;
 }
 
-// The event name of a dispatch as Discord writes its payloads, {"t":"NAME",...}: enough to
-// choose the parse before parsing. Empty when the payload does not start that way.
-std::string_view sniff_event_name(std::string_view json) noexcept {
-  constexpr std::string_view head = R"({"t":")";
-  if (json.substr(0, head.size()) != head) return {};
-  for (std::size_t i = head.size(); i < json.size() && i < head.size() + 64; ++i) {
-    const char c = json[i];
-    if (c == '"') return json.substr(head.size(), i - head.size());
-    if (!((c >= 'A' && c <= 'Z') || c == '_')) return {};
-  }
-  return {};
-}
-
 }  // namespace
 
 Shard::Shard(asio::any_io_executor executor, std::uint32_t id, const ShardSettings& settings,
@@ -320,10 +307,6 @@ bool Shard::next_payload(std::string_view message, std::string_view& json, std::
 
 std::optional<Shard::Ending> Shard::handle_payload(std::string_view json) {
   last_heard_ = Clock::now();
-  if (callbacks_.ondemand_dispatch && callbacks_.wants_ondemand) {
-    const std::string_view name = sniff_event_name(json);
-    if (!name.empty() && callbacks_.wants_ondemand(name) && handle_ondemand(json, name)) return std::nullopt;
-  }
   simdjson::dom::element doc;
   // zlib output is padded for simdjson; plain WebSocket buffers are not, so those are copied.
   if (const auto err = parser_.parse(json.data(), json.size(), !settings_.zlib_stream).get(doc); err) {
@@ -403,43 +386,6 @@ std::optional<Shard::Ending> Shard::handle_dispatch(simdjson::dom::element doc, 
     }
   }
   return std::nullopt;
-}
-
-bool Shard::handle_ondemand(std::string_view json, std::string_view name) {
-  const char* data = json.data();
-  std::size_t capacity = json.size() + ZlibStreamInflater::padding;
-  if (!settings_.zlib_stream) {  // WebSocket buffers have no padding: copy into our own
-    padded_.reserve(json.size() + simdjson::SIMDJSON_PADDING);
-    padded_.assign(json);
-    data = padded_.data();
-    capacity = padded_.capacity();
-  }
-  namespace od = simdjson::ondemand;
-  od::document doc;
-  od::object envelope;
-  std::string_view t;
-  std::uint64_t seq = 0;
-  std::int64_t op = -1;
-  od::value d;
-  // Discord's order is t, s, op, d: each lookup continues where the last one stopped.
-  if (ondemand_parser_.iterate(data, json.size(), capacity).get(doc) != simdjson::SUCCESS ||
-      doc.get_object().get(envelope) != simdjson::SUCCESS ||
-      envelope.find_field_unordered("t").get_string().get(t) != simdjson::SUCCESS || t != name ||
-      envelope.find_field_unordered("s").get_uint64().get(seq) != simdjson::SUCCESS ||
-      envelope.find_field_unordered("op").get_int64().get(op) != simdjson::SUCCESS || op != 0 ||
-      envelope.find_field_unordered("d").get(d) != simdjson::SUCCESS) {
-    return false;
-  }
-  seq_ = seq;
-  ++counters_.dispatches;
-  std::uint64_t guild_id = 0;
-  try {
-    guild_id = callbacks_.ondemand_dispatch(id_, name, seq, d);
-  } catch (const std::exception& e) {
-    logger_->error("shard {}: {} handler threw: {}", id_, name, e.what());
-  }
-  if (guild_id != 0) guilds_.insert(guild_id);
-  return true;
 }
 
 void Shard::on_ready(std::string_view detail) {

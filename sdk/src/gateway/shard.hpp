@@ -59,13 +59,6 @@ struct ShardCallbacks {
   // Every dispatch (op 0), READY and RESUMED included. `data` lives during the call only.
   std::function<void(std::uint32_t shard, std::string_view name, std::uint64_t seq,
                      simdjson::dom::element data)> dispatch;
-  // Optional: the dispatches `wants_ondemand` says yes to (by name) go to `ondemand_dispatch`
-  // as a simdjson On-Demand value of "d", read in one pass, and no DOM is built for them. Only
-  // for GUILD_CREATE: the callee returns the guild's id (0: none), which the shard counts, as
-  // it reads it from the DOM otherwise.
-  std::function<bool(std::string_view name)> wants_ondemand;
-  std::function<std::uint64_t(std::uint32_t shard, std::string_view name, std::uint64_t seq,
-                              simdjson::ondemand::value data)> ondemand_dispatch;
   // State changes (ready, fatal...): the gateway counts ready shards from these.
   std::function<void(const proto::ShardStatus&)> state;
 };
@@ -133,9 +126,6 @@ class Shard {
   // payload is incomplete, or when inflating failed (`broken` says how the connection ends).
   bool next_payload(std::string_view message, std::string_view& json, std::optional<Ending>& broken);
   std::optional<Ending> handle_payload(std::string_view json);
-  // The On-Demand path of a dispatch the callbacks want that way; false: not taken (the
-  // payload does not look as expected), the DOM path handles it.
-  bool handle_ondemand(std::string_view json, std::string_view name);
   void on_ready(std::string_view detail);
   std::optional<Ending> handle_dispatch(simdjson::dom::element doc, std::uint64_t seq, std::string_view name);
   void queue(std::string text, bool heartbeat);
@@ -153,8 +143,6 @@ class Shard {
   std::unique_ptr<WsTransport> transport_;
   ZlibStreamInflater inflater_;
   simdjson::dom::parser parser_;
-  simdjson::ondemand::parser ondemand_parser_;
-  std::string padded_;  // plain (not zlib) payloads copied with room for simdjson's padding
   SendLimiter limiter_;
   std::mt19937 random_;
 

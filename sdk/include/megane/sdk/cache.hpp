@@ -48,12 +48,6 @@ struct CacheCounts {
   std::uint64_t malformed = 0;  // dispatches the cache could not use (missing ids ...)
 };
 
-// What applying a GUILD_CREATE from On-Demand tells the caller about the guild.
-struct GuildCreated {
-  std::uint64_t id = 0;      // 0: the payload had no usable id
-  bool unavailable = false;  // still in an outage
-};
-
 class Cache {
  public:
   struct State;
@@ -67,15 +61,6 @@ class Cache {
   // payloads (they are counted in counts().malformed).
   void apply(std::string_view event, simdjson::dom::element data);
   void apply(const Dispatch& dispatch) { apply(dispatch.name, dispatch.data); }
-
-  // The dispatches apply_ondemand() takes: GUILD_CREATE, by far the largest (a guild's whole
-  // member, channel and role lists).
-  static bool reads_ondemand(std::string_view event) noexcept { return event == "GUILD_CREATE"; }
-  // Applies such a dispatch straight from a simdjson On-Demand value of its "d", in one pass
-  // without a DOM: the gateway does so when no handler needs the event's DOM. The cache ends
-  // up exactly as apply() would leave it for the same payload (tests/unit/cache_ondemand_test.cpp).
-  // Other events are ignored (id 0).
-  GuildCreated apply_ondemand(std::string_view event, simdjson::ondemand::value data);
 
   // Reads. Pointers and spans are valid until the next apply(), i.e. do not keep them across
   // a co_await.
