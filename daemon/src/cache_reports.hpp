@@ -22,6 +22,8 @@ class CacheReports {
   CacheReports(std::optional<CacheSection> section, std::filesystem::path config_file, std::size_t clusters)
       : section_(std::move(section)), config_file_(std::move(config_file)), reported_(clusters, false) {}
 
+  // A reload's [cache]: clusters that start from now on get it.
+  void set_section(std::optional<CacheSection> section) { section_ = std::move(section); }
   // cache_config: the section, or not_found without one (the bot's own options apply).
   void cache_config(Connection& conn, const proto::FrameView& frame) const;
   // members_cached from cluster `cluster_id`. Reports after the event was sent change nothing.

@@ -153,6 +153,8 @@ struct CacheSection {
   bool roles = true;
   MemberCachePolicy members = MemberCachePolicy::all;
   bool cache_all_members = false;  // needs members = "all" (and GUILD_MEMBERS in gateway.intents)
+
+  bool operator==(const CacheSection&) const = default;  // reload compares sections
 };
 
 // [cache] snapshot keys: where each cluster keeps its cache between a graceful stop and its

@@ -149,6 +149,7 @@ void Daemon::apply_reloaded() {
   opts.max_connections_per_uid = config_.ipc.max_connections_per_uid;
   server_->update_limits(opts);
   apply_notifications(config_.notifications);
+  cache_reports_->set_section(config_.cache);
 }
 
 }  // namespace megane::daemon

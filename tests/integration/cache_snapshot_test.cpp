@@ -44,6 +44,18 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   return v;
 }
 
+// SIGTERM from outside to cluster 1: a graceful stop, so it writes its snapshot. Waits until
+// it has exited and the file is there; `pid` is the stopped process.
+fs::path stop_gracefully(Daemon& d, const TempDir& dir, pid_t& pid) {
+  pid = cluster_pid(d, 1);
+  REQUIRE(pid > 0);
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  const fs::path file = snapshot_dir(dir) / "cluster-1.jsonl";
+  const pid_t stopped = pid;
+  REQUIRE(wait_until([&] { return fs::exists(file) && !alive(stopped); }, 10s));
+  return file;
+}
+
 unsigned mode_of(const fs::path& p) {
   struct stat st {};
   REQUIRE(::stat(p.c_str(), &st) == 0);
@@ -151,19 +163,15 @@ TEST_CASE("cache snapshot: a corrupt snapshot is not used: a warning, error answ
           "[integration][fetch][snapshot]") {
   Fakecord fc(fakecord_flags());
   TempDir dir;
-  // SIGTERM from outside: the cluster stops gracefully (and writes its snapshot), exits, and
-  // waits out the backoff, long enough to damage the file.
-  Daemon d(dir, fetch_config(fc, "", "[supervision]\nbackoff_initial = \"5s\"\nmin_spawn_gap = \"50ms\"\n"));
+  // The cluster waits out the backoff after its graceful stop: long enough to damage the file.
+  Daemon d(dir, fetch_config(fc, "", slow_restart));
   REQUIRE(d.wait_all_ready(30s));
   Client c(d.socket());
   REQUIRE(c.hello_control());
   wait_cached(c);
   const Ids one = ids_of(c, 1);
-  const pid_t pid = cluster_pid(d, 1);
-  REQUIRE(pid > 0);
-  REQUIRE(::kill(pid, SIGTERM) == 0);
-  const fs::path file = snapshot_dir(dir) / "cluster-1.jsonl";
-  REQUIRE(wait_until([&] { return fs::exists(file) && !alive(pid); }, 10s));
+  pid_t pid = 0;
+  const fs::path file = stop_gracefully(d, dir, pid);
   CHECK(mode_of(file) == 0600);
   const std::string text = file_text(file);
   const std::size_t header_end = text.find('\n');
@@ -197,16 +205,13 @@ TEST_CASE("cache snapshot: a restored shard that must IDENTIFY again drops the g
           "[integration][fetch][snapshot]") {
   Fakecord fc(fakecord_flags());
   TempDir dir;
-  Daemon d(dir, fetch_config(fc, "", "[supervision]\nbackoff_initial = \"5s\"\nmin_spawn_gap = \"50ms\"\n"));
+  Daemon d(dir, fetch_config(fc, "", slow_restart));
   REQUIRE(d.wait_all_ready(30s));
   Client c(d.socket());
   REQUIRE(c.hello_control());
   wait_cached(c);
-  const pid_t pid = cluster_pid(d, 1);
-  REQUIRE(pid > 0);
-  REQUIRE(::kill(pid, SIGTERM) == 0);  // a graceful stop: the snapshot is written
-  const fs::path file = snapshot_dir(dir) / "cluster-1.jsonl";
-  REQUIRE(wait_until([&] { return fs::exists(file) && !alive(pid); }, 10s));
+  pid_t pid = 0;
+  const fs::path file = stop_gracefully(d, dir, pid);
   // A guild of shard 2 that fakecord does not have, as if the bot had left it while down.
   const std::uint64_t left = std::uint64_t{1000002} << 22;
   REQUIRE(shard_of(std::to_string(left)) == 2);

@@ -19,6 +19,10 @@ namespace megane::test {
 
 using Clock = std::chrono::steady_clock;
 
+// [supervision] for fetch_config's `extra`: a stopped or killed cluster waits ~5 s in backoff
+// before its next process, long enough to fetch from it (or damage its files) meanwhile.
+inline const std::string slow_restart = "[supervision]\nbackoff_initial = \"5s\"\nmin_spawn_gap = \"50ms\"\n";
+
 // 4 shards over 2 clusters of the fetch bot: cluster 0 has shards 0-1, cluster 1 shards 2-3.
 std::string fetch_config(const Fakecord& fc, const std::string& cache_section, const std::string& extra = "",
                          int intents = 513);

@@ -113,7 +113,7 @@ TEST_CASE("fetch: an owner that is restarting, stopped or dies answers an error,
   Fakecord fc({"--identify-window-ms", "100"});
   TempDir dir;
   // A killed cluster waits ~5 s in backoff: long enough to fetch from it meanwhile.
-  Daemon d(dir, fetch_config(fc, "", "[supervision]\nbackoff_initial = \"5s\"\nmin_spawn_gap = \"50ms\"\n"));
+  Daemon d(dir, fetch_config(fc, "", slow_restart));
   REQUIRE(d.wait_all_ready(30s));
   Client c(d.socket());
   REQUIRE(c.hello_control());

@@ -87,3 +87,20 @@ TEST_CASE("reload: cache snapshot keys: the directory waits for a restart, the s
   CHECK(running.cache_snapshots.dir == dir);
   CHECK(running.cache_snapshots.max_bytes == 2097152);
 }
+
+TEST_CASE("reload: the [cache] policy applies at each cluster's next start", "[reload]") {
+  Config running = parse("[cache]\nmembers = \"all\"\n");
+  ReloadReport r = merge_reloadable(running, parse("[cache]\nmembers = \"own\"\nroles = false\n"));
+  CHECK(r.needs_restart.empty());
+  CHECK(r.next_start == std::vector<std::string>{"cache"});
+  REQUIRE(running.cache);
+  CHECK(running.cache->members == MemberCachePolicy::own);
+  CHECK_FALSE(running.cache->roles);
+  // Removing the section hands the clusters back to the bot's own options, also at next start.
+  r = merge_reloadable(running, parse(""));
+  CHECK(r.next_start == std::vector<std::string>{"cache"});
+  CHECK_FALSE(running.cache);
+  // Unchanged: nothing listed.
+  r = merge_reloadable(running, parse(""));
+  CHECK(r.next_start.empty());
+}

@@ -78,6 +78,9 @@ ReloadReport merge_reloadable(Config& running, const Config& fresh) {
   } else {
     restart.emplace_back("services");  // added, removed or renamed
   }
+  // Each cluster asks for the [cache] policy (cache_config) when it starts.
+  note(r.next_start, "cache", running.cache, fresh.cache);
+  running.cache = fresh.cache;
   note(r.next_start, "cache.snapshot_max_bytes", running.cache_snapshots.max_bytes, fresh.cache_snapshots.max_bytes);
   running.cache_snapshots.max_bytes = fresh.cache_snapshots.max_bytes;
   if (running.gateway && fresh.gateway &&
