@@ -55,23 +55,7 @@ std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
-LogLoadResult load_log(const std::string& path, Store& store, UnixMs now) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return {};
-    return failure(fmt::format("store log {}: cannot open: {}", path, errno_text()));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const auto text = errno_text();
-    ::close(fd);
-    return failure(fmt::format("store log {}: cannot stat: {}", path, text));
-  }
-  const MappedFile file(fd, static_cast<std::size_t>(st.st_size));
-  ::close(fd);  // the mapping stays valid
-  if (!file.ok()) return failure(fmt::format("store log {}: cannot map: {}", path, errno_text()));
-
-  const std::string_view data = file.bytes();
+LogLoadResult replay_log(std::string_view data, const std::string& path, Store& store, UnixMs now) {
   LogLoadResult result;
   std::size_t offset = 0;
   std::string torn_reason;
@@ -121,12 +105,6 @@ LogLoadResult load_log(const std::string& path, Store& store, UnixMs now) {
   }
 
   if (!torn_reason.empty()) {
-    if (::truncate(path.c_str(), static_cast<off_t>(offset)) != 0) {
-      store.clear();
-      return failure(fmt::format("store log {}: torn tail at byte offset {} but truncating failed: {}",
-                                 path, offset, errno_text()),
-                     offset);
-    }
     result.warning = fmt::format("store log {}: torn tail at byte offset {} ({}, {} bytes dropped); "
                                  "truncated the file to the last complete record",
                                  path, offset, torn_reason, data.size() - offset);
@@ -134,6 +112,33 @@ LogLoadResult load_log(const std::string& path, Store& store, UnixMs now) {
   }
   result.size = offset;
   result.expired = store.expire_some(now, std::numeric_limits<std::size_t>::max());
+  return result;
+}
+
+LogLoadResult load_log(const std::string& path, Store& store, UnixMs now) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return {};
+    return failure(fmt::format("store log {}: cannot open: {}", path, errno_text()));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const auto text = errno_text();
+    ::close(fd);
+    return failure(fmt::format("store log {}: cannot stat: {}", path, text));
+  }
+  const MappedFile file(fd, static_cast<std::size_t>(st.st_size));
+  ::close(fd);  // the mapping stays valid
+  if (!file.ok()) return failure(fmt::format("store log {}: cannot map: {}", path, errno_text()));
+
+  LogLoadResult result = replay_log(file.bytes(), path, store, now);
+  if (result.ok && !result.warning.empty() && ::truncate(path.c_str(), static_cast<off_t>(result.size)) != 0) {
+    const auto text = errno_text();
+    store.clear();
+    return failure(fmt::format("store log {}: torn tail at byte offset {} but truncating failed: {}", path,
+                               result.size, text),
+                   result.size);
+  }
   return result;
 }
 

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "store/log_record.hpp"
 
@@ -34,5 +35,10 @@ struct LogLoadResult {
 
 // Replays `path` into `store` (which should be empty), then drops keys expired at `now`.
 LogLoadResult load_log(const std::string& path, Store& store, UnixMs now);
+
+// What load_log does with the file's bytes once mapped, without the file: the same checks,
+// store and result (messages name `path`), except that a torn tail is only reported (warning,
+// bad_offset, size = the valid prefix), not cut off. For checks that need no file (fuzzing).
+LogLoadResult replay_log(std::string_view data, const std::string& path, Store& store, UnixMs now);
 
 }  // namespace megane::daemon
