@@ -119,14 +119,7 @@ int Daemon::prepare() {
     return 65;  // EX_DATAERR: restarting will not fix it
   }
 
-  IpcServerOptions opts;
-  opts.socket = config_.ipc.socket;
-  opts.allowed_uids = config_.ipc.allowed_uids;
-  opts.max_frame_bytes = config_.ipc.max_frame_bytes;
-  opts.handshake_timeout = config_.ipc.handshake_timeout;
-  opts.max_output_bytes = config_.ipc.max_output_bytes;
-  opts.max_connections_per_uid = config_.ipc.max_connections_per_uid;
-  server_ = std::make_unique<IpcServer>(io_, opts, *this);
+  server_ = std::make_unique<IpcServer>(io_, server_options(), *this);
 
   supervisor_ = std::make_unique<Supervisor>(io_, config_, std::move(plan), find_launcher(),
                                              config_.ipc.socket, log_);

@@ -66,6 +66,8 @@ class Daemon final : public ConnectionHandler {
   void handle_reload(Connection& conn, const proto::FrameView& frame);
   // Tells every part that reads the config at run time that it changed.
   void apply_reloaded();
+  // The IPC server's settings from config_.ipc (at start, and again after a reload).
+  IpcServerOptions server_options() const;
   void wait_reload_signal();
   void restart_child(Connection& conn, std::uint32_t request_id, proto::MessageType reply_type,
                      Child& child, bool wait_ready);

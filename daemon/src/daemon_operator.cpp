@@ -135,19 +135,24 @@ std::variant<ReloadReport, ConfigError> Daemon::reload(std::string_view origin) 
   return report;
 }
 
+IpcServerOptions Daemon::server_options() const {
+  IpcServerOptions opts;
+  opts.socket = config_.ipc.socket;
+  opts.allowed_uids = config_.ipc.allowed_uids;
+  opts.max_frame_bytes = config_.ipc.max_frame_bytes;
+  opts.handshake_timeout = config_.ipc.handshake_timeout;
+  opts.max_output_bytes = config_.ipc.max_output_bytes;
+  opts.max_connections_per_uid = config_.ipc.max_connections_per_uid;
+  return opts;
+}
+
 void Daemon::apply_reloaded() {
   // Supervision (timeouts, backoff, crash limits), [stats] and [metrics] unhealthy_after are
   // read from config_ where they are used; these parts keep copies and are told.
   spdlog::set_level(to_spdlog(config_.log_level));
   stats_->reschedule();
   router_->set_default_timeout(config_.ipc.request_timeout);
-  IpcServerOptions opts;
-  opts.allowed_uids = config_.ipc.allowed_uids;
-  opts.max_frame_bytes = config_.ipc.max_frame_bytes;
-  opts.handshake_timeout = config_.ipc.handshake_timeout;
-  opts.max_output_bytes = config_.ipc.max_output_bytes;
-  opts.max_connections_per_uid = config_.ipc.max_connections_per_uid;
-  server_->update_limits(opts);
+  server_->update_limits(server_options());  // keeps the socket it listens on
   apply_notifications(config_.notifications);
   cache_reports_->set_section(config_.cache);
 }

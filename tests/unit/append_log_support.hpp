@@ -22,6 +22,7 @@
 #include <boost/asio/post.hpp>
 
 #include "catch.hpp"
+#include "scratch_dir.hpp"
 #include "store/append_log.hpp"
 #include "store/store.hpp"
 
@@ -32,13 +33,8 @@ using namespace std::chrono_literals;
 namespace append_log_test {
 
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "megane-store-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
+struct TempDir : megane::test::ScratchDir {
+  TempDir() : megane::test::ScratchDir("megane-store") {}
 };
 
 inline std::string read_file(const fs::path& p) {

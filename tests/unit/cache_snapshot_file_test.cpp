@@ -14,6 +14,7 @@
 
 #include "cache_snapshot.hpp"
 #include "catch.hpp"
+#include "scratch_dir.hpp"
 #include "fakecord/guild_json.hpp"
 #include "fakecord/population.hpp"
 #include "src/cache/snapshot.hpp"
@@ -32,17 +33,8 @@ namespace {
 constexpr std::uint32_t total_shards = 2;
 constexpr std::uint64_t no_limit = std::uint64_t{1} << 40;
 
-struct ScratchDir {
-  ScratchDir() {
-    char tmpl[] = "/tmp/megane-snapshot-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path path;
+struct ScratchDir : megane::test::ScratchDir {
+  ScratchDir() : megane::test::ScratchDir("megane-snapshot-test") {}
 };
 
 void apply(Cache& cache, std::string_view event, const std::string& json) {

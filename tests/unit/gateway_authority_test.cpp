@@ -9,6 +9,7 @@
 #include <string>
 
 #include "catch.hpp"
+#include "scratch_dir.hpp"
 #include "config.hpp"
 #include "gateway/gateway_bot.hpp"
 #include "gateway/session_registry.hpp"
@@ -42,23 +43,14 @@ ConfigError must_fail(std::string_view text, std::string_view name = "gw.toml") 
 const std::string head = "[bot]\nexecutable = \"../bin/true-bot\"\n";
 
 // A private scratch directory removed at scope end.
-struct Scratch {
-  Scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "megane-gw-unit-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct Scratch : megane::test::ScratchDir {
+  Scratch() : megane::test::ScratchDir("megane-gw-unit") {}
   fs::path write(const std::string& name, const std::string& text, mode_t mode) const {
     const fs::path p = path / name;
     std::ofstream(p) << text;
     ::chmod(p.c_str(), mode);
     return p;
   }
-  fs::path path;
 };
 
 }  // namespace
