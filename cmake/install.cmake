@@ -6,6 +6,14 @@ include(CMakePackageConfigHelpers)
 set_target_properties(megane_proto PROPERTIES EXPORT_NAME proto)
 set_target_properties(megane_sdk PROPERTIES EXPORT_NAME sdk)
 
+# A sanitized SDK (MEGANE_SANITIZE) calls into the sanitizer runtimes: whoever links it needs
+# them too, through the CMake package and pkg-config alike.
+set(MEGANE_PC_SANITIZE "")
+if(MEGANE_SANITIZE)
+  target_link_options(megane_proto INTERFACE $<INSTALL_INTERFACE:-fsanitize=address,undefined>)
+  set(MEGANE_PC_SANITIZE " -fsanitize=address,undefined")
+endif()
+
 install(TARGETS megane_proto megane_sdk EXPORT megane-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

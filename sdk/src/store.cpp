@@ -185,7 +185,8 @@ Store::Op<std::vector<std::string>> Store::all_keys(std::string_view prefix, std
 
 Store::Op<bool> Store::set_json(std::string_view key, std::string_view json_text, SetOptions options) const {
   simdjson::dom::parser parser;
-  const auto error = parser.parse(json_text.data(), json_text.size()).error();
+  // An empty view may carry a null pointer, which simdjson would hand to memcpy.
+  const auto error = json_text.empty() ? simdjson::EMPTY : parser.parse(json_text.data(), json_text.size()).error();
   if (error != simdjson::SUCCESS) {
     return ready(failed<bool>(StoreStatus::invalid_json,
                               fmt::format("not setting '{}': the value is not valid JSON ({})", key,

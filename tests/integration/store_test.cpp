@@ -449,6 +449,7 @@ executable = "@BIN@/megane-store-bot"
   CHECK(sdk(R"({"op":"cas","key":"lock","expected":"b","value":"c"})") == not_applied);
   CHECK(sdk(R"({"op":"cas","key":"lock","expected":"a","value":"c","ttl_ms":60000})") == ok_applied);
   CHECK(sdk(R"({"op":"set_json","key":"j","json":"{nope"})").starts_with(R"({"status":"invalid JSON")"));
+  CHECK(sdk(R"({"op":"set_json","key":"j"})").starts_with(R"({"status":"invalid JSON")"));
   CHECK(sdk(R"({"op":"set_json","key":"j","json":"{\"a\": [1, 2]}"})") == ok_applied);
   CHECK(sdk(R"({"op":"get_json","key":"j"})") == R"({"status":"ok","value":{"a":[1,2]}})" "\n");
   CHECK(sdk(R"({"op":"set","key":"gone","value":"x"})") == ok_applied);

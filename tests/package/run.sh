@@ -7,7 +7,8 @@ work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 cmake -S "$src/tests/package" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DEXAMPLE_SOURCE="$src/examples/cluster_bot/main.cpp" >/dev/null
-cmake --build "$work/consumer" >/dev/null
+# Quiet when it builds; the compiler's and linker's words when it does not.
+cmake --build "$work/consumer" >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 test -x "$work/consumer/consumer_bot"
 test -x "$work/prefix/libexec/megane/meganed-launch"
 echo "package: consumer_bot built against the installed SDK"

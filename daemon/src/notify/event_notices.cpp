@@ -19,6 +19,8 @@ struct Fields {
 };
 
 std::optional<Fields> read_fields(std::string_view json) {
+  // An empty view may carry a null pointer, which simdjson would hand to memcpy.
+  if (json.empty()) return std::nullopt;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS || !doc.is_object()) return std::nullopt;
@@ -54,7 +56,7 @@ std::optional<Notice> EventNotices::translate(std::string_view type, std::string
   // An event kind this build of proto does not name (to_string says "unknown") still carries
   // its name in the JSON's "type".
   std::string named;
-  if (type == "unknown") {
+  if (type == "unknown" && !json.empty()) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     std::string_view text;

@@ -28,6 +28,8 @@ std::string_view trim(std::string_view s) {
 
 // Discord's error bodies are {"message": "...", "code": N}: enough to say what went wrong.
 std::string describe_body(std::string_view body) {
+  // An empty view may carry a null pointer, which simdjson would hand to memcpy.
+  if (body.empty()) return {};
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string_view message;
@@ -54,6 +56,7 @@ std::optional<milliseconds> parse_seconds(std::string_view text) {
 }
 
 std::optional<milliseconds> body_retry_after(std::string_view body) {
+  if (body.empty()) return std::nullopt;  // null data: see describe_body
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS) return std::nullopt;

@@ -289,7 +289,9 @@ asio::awaitable<Shard::Ending> Shard::read_loop() {
 
 bool Shard::next_payload(std::string_view message, std::string_view& json, std::optional<Ending>& broken) {
   if (!settings_.zlib_stream) {
-    json = message;
+    // An empty message's view may carry a null pointer, which simdjson's copy would hand to
+    // memcpy; "" parses to the same EMPTY error.
+    json = message.empty() ? std::string_view("") : message;
     return true;
   }
   switch (inflater_.feed(message)) {
