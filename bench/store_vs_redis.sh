@@ -21,8 +21,9 @@
 # Both: keys key:NNNNNNNNNNNN uniformly over 10000 keys, 16-byte values. Persistence off:
 # meganed [store] persistence = false / redis --save '' --appendonly no. Always: meganed
 # fsync = "always" / redis --appendonly yes --appendfsync always. HALT_POLL_NS: as in
-# bench/commands.sh (bench/haltpoll.sh). Each mode starts a fresh
-# server; GET runs against keys that all exist (both sides write them first).
+# bench/commands.sh (bench/haltpoll.sh). Each mode starts a fresh pair of servers, and each
+# repetition runs megane and then Redis; GET runs against keys that all exist (both sides
+# write them first).
 set -euo pipefail
 
 BUILD=${1:?usage: $0 BUILD_DIR [OPS] [REPS] [ALWAYS_OPS]}
@@ -44,16 +45,20 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
 fi
 
 TMP=$(mktemp -d /tmp/store-vs-redis-XXXXXX)
-SERVER_PID=""
-stop_server() {
-  if [[ -n "$SERVER_PID" ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
+MEGANED_PID=""
+REDIS_PID=""
+stop_servers() {
+  local pid
+  for pid in "$MEGANED_PID" "$REDIS_PID"; do
+    [[ -n $pid ]] || continue
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  MEGANED_PID=""
+  REDIS_PID=""
 }
 source "$(dirname "$0")/haltpoll.sh"
-trap 'stop_server; haltpoll_restore; rm -rf "$TMP"' EXIT
+trap 'stop_servers; haltpoll_restore; rm -rf "$TMP"' EXIT
 haltpoll_apply
 
 wait_for_socket() {
@@ -63,7 +68,6 @@ wait_for_socket() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# $1 = off | always
 start_meganed() {
   local store
   if [[ $1 == off ]]; then store='persistence = false'; else store="fsync = \"always\"
@@ -82,52 +86,56 @@ socket = "$TMP/megane.sock"
 $store
 EOF
   "$BIN/meganed" --config "$TMP/bench.toml" >"$TMP/meganed.log" 2>&1 &
-  SERVER_PID=$!
+  MEGANED_PID=$!
   wait_for_socket "$TMP/megane.sock"
 }
 
 start_redis() {
   local persistence=(--save '' --appendonly no)
   [[ $1 == always ]] && persistence=(--save '' --appendonly yes --appendfsync always)
-  rm -rf "$TMP/redis" && mkdir -p "$TMP/redis"
+  rm -rf "$TMP/redis" "$TMP/redis.sock" && mkdir -p "$TMP/redis"
   redis-server --port 0 --unixsocket "$TMP/redis.sock" --dir "$TMP/redis" "${persistence[@]}" \
     --daemonize no >"$TMP/redis.log" 2>&1 &
-  SERVER_PID=$!
+  REDIS_PID=$!
   wait_for_socket "$TMP/redis.sock"
 }
 
-# megane ops/s: $1 = get|set, $2 = in flight
 megane_run() {
   "$BIN/megane_store_bench" --socket "$TMP/megane.sock" --op "$1" --in-flight "$2" --ops "$OPS" \
     --keys "$KEYS" --value-bytes "$BYTES" | sed -n 's/.*ops_per_sec=\([0-9.]*\).*/\1/p'
 }
 
-# redis ops/s for GET and SET in one run: prints "GET SET"; $1 = pipeline depth
 redis_run() {
   redis-benchmark -s "$TMP/redis.sock" -t set,get -n "$OPS" -P "$1" -r "$KEYS" -d "$BYTES" -c 1 --csv |
     tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { print g, s }'
 }
 
+# Both servers of a mode run side by side (each idle while the other is measured), and every
+# repetition measures megane and then Redis: a machine that gets slower or faster during the
+# run (other work, the host's disk under fsync) moves both alike instead of favouring whoever
+# ran in the quieter minutes. As in redis-benchmark -t set,get, SETs come first, so the GETs
+# find their keys.
 declare -A RESULT
 for mode in off always; do
   OPS=$OPS_OFF; [[ $mode == always ]] && OPS=$OPS_ALWAYS
   start_meganed "$mode"
+  start_redis "$mode"
   for depth in 1 16; do
+    : >"$TMP/m.set.$depth"; : >"$TMP/m.get.$depth"; : >"$TMP/r.$depth"
+    for _ in $(seq "$REPS"); do
+      megane_run set "$depth" >>"$TMP/m.set.$depth"
+      megane_run get "$depth" >>"$TMP/m.get.$depth"
+      redis_run "$depth" >>"$TMP/r.$depth"
+    done
     for op in set get; do
-      for _ in $(seq "$REPS"); do megane_run "$op" "$depth"; done >"$TMP/m.$op.$depth"
       RESULT[$mode,$op,$depth,megane]=$(median <"$TMP/m.$op.$depth")
       echo "megane $mode $op in-flight $depth: $(tr '\n' ' ' <"$TMP/m.$op.$depth")" >&2
     done
-  done
-  stop_server
-  start_redis "$mode"
-  for depth in 1 16; do
-    for _ in $(seq "$REPS"); do redis_run "$depth"; done >"$TMP/r.$depth"
     RESULT[$mode,get,$depth,redis]=$(awk '{ print $1 }' "$TMP/r.$depth" | median)
     RESULT[$mode,set,$depth,redis]=$(awk '{ print $2 }' "$TMP/r.$depth" | median)
     echo "redis $mode in-flight $depth (GET SET): $(tr '\n' ' ' <"$TMP/r.$depth")" >&2
   done
-  stop_server
+  stop_servers
 done
 
 echo
