@@ -245,21 +245,26 @@ bool Daemon::start_metrics() {
   return true;
 }
 
-void Daemon::observe_shards() {
-  // While stopping, every shard goes down on purpose: nothing to tell anyone.
-  Notifier* notifier = shutting_down_ ? nullptr : notifier_.get();
-  if (!health_ && !notifier) return;
-  const auto now = std::chrono::steady_clock::now();
+void Daemon::for_each_shard_state(const std::function<void(std::uint32_t shard, std::uint32_t cluster, bool up)>& f) const {
   for (const auto& cp : supervisor_->children()) {
     const Child& c = *cp;
     if (c.kind != ChildKind::cluster) continue;
     const bool cluster_up = c.state == ChildState::ready;
     for (std::uint32_t s = c.plan.first_shard; s < c.plan.first_shard + c.plan.shard_count; ++s) {
-      const bool up = cluster_up && (!gateway_ || gateway_->shard(s).state == proto::ShardState::ready);
-      if (health_) health_->observe(s, up, now);
-      if (notifier) notifier->observe_shard(s, c.plan.id, up, now);
+      f(s, c.plan.id, cluster_up && (!gateway_ || gateway_->shard(s).state == proto::ShardState::ready));
     }
   }
+}
+
+void Daemon::observe_shards() {
+  // While stopping, every shard goes down on purpose: nothing to tell anyone.
+  Notifier* notifier = shutting_down_ ? nullptr : notifier_.get();
+  if (!health_ && !notifier) return;
+  const auto now = std::chrono::steady_clock::now();
+  for_each_shard_state([&](std::uint32_t shard, std::uint32_t cluster, bool up) {
+    if (health_) health_->observe(shard, up, now);
+    if (notifier) notifier->observe_shard(shard, cluster, up, now);
+  });
   if (!notifier) return;
   notifier->observe_shards_done(now);
   if (gateway_) {
@@ -291,7 +296,11 @@ HttpReply Daemon::answer_http(std::string_view path) {
     return reply;
   }
   if (path == "/healthz") {
-    const auto down = health_->down_longer_than(config_.metrics->unhealthy_after, std::chrono::steady_clock::now());
+    // Judged on the shards' state now, not as of the last tick (up to 250 ms old): a shard that
+    // came up since must not be reported down.
+    const auto now = std::chrono::steady_clock::now();
+    for_each_shard_state([&](std::uint32_t shard, std::uint32_t, bool up) { health_->observe(shard, up, now); });
+    const auto down = health_->down_longer_than(config_.metrics->unhealthy_after, now);
     if (down.empty()) {
       reply.body = "ok\n";
       return reply;

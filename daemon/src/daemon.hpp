@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -76,6 +77,8 @@ class Daemon final : public ConnectionHandler {
   void reap_children();
   void tick();
   bool start_metrics();
+  // Calls f for every planned shard: up = its cluster is ready and (with a gateway) the shard is READY.
+  void for_each_shard_state(const std::function<void(std::uint32_t shard, std::uint32_t cluster, bool up)>& f) const;
   void observe_shards();
   HttpReply answer_http(std::string_view path);
 
