@@ -7,7 +7,6 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 #include <spdlog/spdlog.h>
 
@@ -80,6 +79,7 @@ void Inbox::deliver(const proto::FrameHeader& header, proto::ByteView payload) {
   request.receptive = d.receptive && header.request_id != 0;
   request.data = JsonText(std::move(d.data));
 
+  reclaim_finished();
   const std::uint64_t key = next_key_++;
   Signal held;
   if (spare_.empty()) {
@@ -95,8 +95,7 @@ void Inbox::deliver(const proto::FrameHeader& header, proto::ByteView payload) {
   asio::co_spawn(io_, handle(header.request_id, std::move(request)),
                  asio::bind_cancellation_slot(signal.slot(), [this, key](std::exception_ptr e) {
                    if (e) logger_->error("command handler failed: {}", describe(e));
-                   // The signal is still referenced while co_spawn unwinds: erase it later.
-                   asio::post(io_, [this, key] { release(key); });
+                   finished_.push_back(key);
                  }));
 }
 
@@ -255,15 +254,19 @@ asio::awaitable<void> Inbox::request_events(std::uint32_t mask) {
   }
 }
 
-void Inbox::release(std::uint64_t key) {
-  auto it = running_.find(key);
-  if (it == running_.end()) return;
-  if (spare_.size() < max_spare_signals) spare_.push_back(std::move(it->second));
-  running_.erase(it);
+void Inbox::reclaim_finished() {
+  for (const std::uint64_t key : finished_) {
+    auto it = running_.find(key);
+    if (it == running_.end()) continue;
+    if (spare_.size() < max_spare_signals) spare_.push_back(std::move(it->second));
+    running_.erase(it);
+  }
+  finished_.clear();
 }
 
 void Inbox::cancel_all() {
   stopping_ = true;
+  reclaim_finished();  // a finished handler's co_spawn must not be signalled
   for (auto& [key, signal] : running_) signal->emit(asio::cancellation_type::terminal);
 }
 

@@ -42,7 +42,8 @@ class Inbox {
   void fetch(const proto::FrameHeader& header, proto::ByteView payload);
   boost::asio::awaitable<void> handle(std::uint32_t request_id, CommandRequest request);
   boost::asio::awaitable<void> request_events(std::uint32_t mask);
-  void release(std::uint64_t key);  // a handler finished: recycle its signal
+  // Recycles the signals of handlers that finished (see finished_).
+  void reclaim_finished();
   void answer(std::uint32_t request_id, const CommandRequest& request, const CommandResult& result);
 
   Worker& worker_;
@@ -55,6 +56,10 @@ class Inbox {
   using Signal = std::unique_ptr<boost::asio::cancellation_signal>;
   boost::unordered_flat_map<std::uint64_t, Signal> running_;
   std::vector<Signal> spare_;
+  // Keys of handlers that completed. Their signals are still referenced while co_spawn unwinds
+  // from the completion handler, so they are recycled later, at the next delivery (or stop):
+  // no posted clean-up per command.
+  std::vector<std::uint64_t> finished_;
   std::uint64_t next_key_ = 0;
   bool stopping_ = false;
   bool warned_bad_stats_ = false;
