@@ -67,41 +67,28 @@ struct InlineExecutor {
 
 }  // namespace
 
-TEST_CASE("reply waiters: a reply dispatched on the loop resumes its coroutine before complete() returns",
+TEST_CASE("reply waiters: a reply dispatched on the loop resumes its coroutine before complete() returns, "
+          "a posted one after",
           "[sdk][ipc]") {
+  const auto how = GENERATE(ReplyWaiters::Resume::dispatch, ReplyWaiters::Resume::post);
   asio::io_context io;
   ReplyWaiters waiters(io.get_executor());
   std::optional<Reply> got;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await wait_for(waiters, 10s); }, rethrow);
-  bool resumed_inline = false;
+  std::optional<bool> resumed_inline;
   asio::post(io, [&] {
     CHECK(waiters.contains(request_id));
-    CHECK(waiters.complete(request_id, reply_with(42), ReplyWaiters::Resume::dispatch));
+    CHECK(waiters.complete(request_id, reply_with(42), how));
     resumed_inline = got.has_value();  // read before anything else the loop runs
   });
   io.run();
-  CHECK(resumed_inline);
+  REQUIRE(resumed_inline);
+  CHECK(*resumed_inline == (how == ReplyWaiters::Resume::dispatch));
   REQUIRE(got);
   CHECK(got->ok());
   CHECK(got->payload == megane::proto::Bytes{42});
   CHECK_FALSE(waiters.contains(request_id));
   CHECK_FALSE(waiters.complete(request_id, reply_with(1)));  // answered once only
-}
-
-TEST_CASE("reply waiters: a posted reply resumes the coroutine after the caller returns", "[sdk][ipc]") {
-  asio::io_context io;
-  ReplyWaiters waiters(io.get_executor());
-  std::optional<Reply> got;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await wait_for(waiters, 10s); }, rethrow);
-  bool resumed_inline = true;
-  asio::post(io, [&] {
-    CHECK(waiters.complete(request_id, reply_with(1), ReplyWaiters::Resume::post));
-    resumed_inline = got.has_value();
-  });
-  io.run();
-  CHECK_FALSE(resumed_inline);
-  REQUIRE(got);
-  CHECK(got->payload == megane::proto::Bytes{1});
 }
 
 TEST_CASE("reply waiters: an exception thrown by a coroutine resumed inline leaves through run(), not the reader",
