@@ -68,6 +68,7 @@ wait_for_socket() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# $1 = off | always
 start_meganed() {
   local store
   if [[ $1 == off ]]; then store='persistence = false'; else store="fsync = \"always\"
@@ -100,11 +101,13 @@ start_redis() {
   wait_for_socket "$TMP/redis.sock"
 }
 
+# megane ops/s: $1 = get|set, $2 = in flight
 megane_run() {
   "$BIN/megane_store_bench" --socket "$TMP/megane.sock" --op "$1" --in-flight "$2" --ops "$OPS" \
     --keys "$KEYS" --value-bytes "$BYTES" | sed -n 's/.*ops_per_sec=\([0-9.]*\).*/\1/p'
 }
 
+# redis ops/s for GET and SET in one run: prints "GET SET"; $1 = pipeline depth
 redis_run() {
   redis-benchmark -s "$TMP/redis.sock" -t set,get -n "$OPS" -P "$1" -r "$KEYS" -d "$BYTES" -c 1 --csv |
     tr -d '"' | awk -F, '$1 == "SET" { s = $2 } $1 == "GET" { g = $2 } END { print g, s }'

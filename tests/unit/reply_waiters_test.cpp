@@ -6,15 +6,16 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/execution.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "catch.hpp"

@@ -29,10 +29,7 @@ std::variant<T, std::string> parse_reply(std::string_view json, std::string_view
     const simdjson::padded_string padded(json);  // on-demand reads past the end
     od::document doc = parser.iterate(padded);
     T out;
-    for (auto field : doc.get_object()) {
-      const std::string_view key = field.unescaped_key();
-      on_field(out, key, od::value(field.value()));
-    }
+    for_each_field(doc.get_value(), [&](std::string_view key, od::value value) { on_field(out, key, value); });
     return out;
   } catch (const simdjson::simdjson_error& e) {
     return fmt::format("the daemon's {} is not the expected JSON: {}", what, e.what());
