@@ -18,6 +18,8 @@
 # Redis side: redis-benchmark -c 1 -P N (one connection, N pipelined commands per round trip).
 # (megane_store_bench --batch 1 copies -P's shape exactly, N issued then all N awaited; on the
 # development VM it measured within run-to-run noise of the sliding window used here.)
+# "16 batch" rows: the same 16 in flight as rounds of one megane::StoreBatch each (the SDK's
+# pipelining API: one write and one resumption per round), redis-benchmark -P 16 beside it.
 # Both: keys key:NNNNNNNNNNNN uniformly over 10000 keys, 16-byte values. Persistence off:
 # meganed [store] persistence = false / redis --save '' --appendonly no. Always: meganed
 # fsync = "always" / redis --appendonly yes --appendfsync always. HALT_POLL_NS: as in
@@ -101,10 +103,10 @@ start_redis() {
   wait_for_socket "$TMP/redis.sock"
 }
 
-# megane ops/s: $1 = get|set, $2 = in flight
+# megane ops/s: $1 = get|set, $2 = in flight, $3 = 1 for StoreBatch rounds (else coroutines)
 megane_run() {
   "$BIN/megane_store_bench" --socket "$TMP/megane.sock" --op "$1" --in-flight "$2" --ops "$OPS" \
-    --keys "$KEYS" --value-bytes "$BYTES" | sed -n 's/.*ops_per_sec=\([0-9.]*\).*/\1/p'
+    --keys "$KEYS" --value-bytes "$BYTES" --pipeline "${3:-0}" | sed -n 's/.*ops_per_sec=\([0-9.]*\).*/\1/p'
 }
 
 # redis ops/s for GET and SET in one run: prints "GET SET"; $1 = pipeline depth
@@ -125,17 +127,28 @@ for mode in off always; do
   start_redis "$mode"
   for depth in 1 16; do
     : >"$TMP/m.set.$depth"; : >"$TMP/m.get.$depth"; : >"$TMP/r.$depth"
+    : >"$TMP/m.set.$depth.batch"; : >"$TMP/m.get.$depth.batch"
     for _ in $(seq "$REPS"); do
       megane_run set "$depth" >>"$TMP/m.set.$depth"
       megane_run get "$depth" >>"$TMP/m.get.$depth"
+      if [[ $depth -gt 1 ]]; then
+        megane_run set "$depth" 1 >>"$TMP/m.set.$depth.batch"
+        megane_run get "$depth" 1 >>"$TMP/m.get.$depth.batch"
+      fi
       redis_run "$depth" >>"$TMP/r.$depth"
     done
     for op in set get; do
       RESULT[$mode,$op,$depth,megane]=$(median <"$TMP/m.$op.$depth")
       echo "megane $mode $op in-flight $depth: $(tr '\n' ' ' <"$TMP/m.$op.$depth")" >&2
+      if [[ $depth -gt 1 ]]; then
+        RESULT[$mode,$op,$depth batch,megane]=$(median <"$TMP/m.$op.$depth.batch")
+        echo "megane $mode $op in-flight $depth batch: $(tr '\n' ' ' <"$TMP/m.$op.$depth.batch")" >&2
+      fi
     done
     RESULT[$mode,get,$depth,redis]=$(awk '{ print $1 }' "$TMP/r.$depth" | median)
     RESULT[$mode,set,$depth,redis]=$(awk '{ print $2 }' "$TMP/r.$depth" | median)
+    RESULT[$mode,get,$depth batch,redis]=${RESULT[$mode,get,$depth,redis]}
+    RESULT[$mode,set,$depth batch,redis]=${RESULT[$mode,set,$depth,redis]}
     echo "redis $mode in-flight $depth (GET SET): $(tr '\n' ' ' <"$TMP/r.$depth")" >&2
   done
   stop_servers
@@ -147,7 +160,7 @@ printf '%-22s %-4s %9s %14s %14s %7s\n' persistence op in-flight "megane ops/s" 
 for mode in off always; do
   label="off"; [[ $mode == always ]] && label="fsync=always"
   for op in get set; do
-    for depth in 1 16; do
+    for depth in 1 16 "16 batch"; do
       m=${RESULT[$mode,$op,$depth,megane]}
       r=${RESULT[$mode,$op,$depth,redis]}
       printf '%-22s %-4s %9s %14.0f %14.0f %7.2f\n' "$label" "${op^^}" "$depth" "$m" "$r" \

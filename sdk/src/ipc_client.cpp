@@ -489,6 +489,36 @@ asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload
       asio::use_awaitable);
 }
 
+asio::awaitable<std::vector<Reply>> IpcClient::request_batch(std::vector<BatchRequest> requests,
+                                                            std::chrono::milliseconds timeout) {
+  const std::shared_ptr<Impl> self = impl_;
+  std::vector<Reply> replies(requests.size());
+  std::vector<detail::ReplyWaiters::BatchMember> members(requests.size());
+  bool sent_any = false;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const BatchRequest& r = requests[i];
+    members[i].type = r.type;
+    if (!self || !self->open) {
+      replies[i] = failure(IpcStatus::disconnected, "not connected to meganed");
+      continue;
+    }
+    const std::uint32_t id = self->next_request_id();
+    if (!self->enqueue(r.type, 0, id, r.payload)) {
+      replies[i] = failure(IpcStatus::disconnected, fmt::format("could not send {}", proto::to_string(r.type)));
+      continue;
+    }
+    members[i].id = id;
+    sent_any = true;
+  }
+  if (!sent_any) co_return replies;
+  // Suspends until every sent request has its reply, deadline or cancellation (ReplyWaiters).
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<Reply>)>(
+      [&self, &members, &replies, timeout](detail::ReplyWaiters::BatchHandler handler) {
+        self->pending.add_batch(members, std::move(replies), timeout, std::move(handler));
+      },
+      asio::use_awaitable);
+}
+
 asio::awaitable<bool> IpcClient::flush(std::chrono::milliseconds timeout) {
   const std::shared_ptr<Impl> self = impl_;
   if (!self) co_return true;

@@ -1,5 +1,6 @@
 #include "reply_waiters.hpp"
 
+#include <memory>
 #include <utility>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -43,6 +44,46 @@ void ReplyWaiters::add(std::uint32_t id, proto::MessageType type, std::chrono::m
   w.timeout = timeout;
   const auto at = w.deadline;
   waiters_.insert_or_assign(id, std::move(w));
+  start_deadline(id, at);
+}
+
+void ReplyWaiters::add_batch(std::span<const BatchMember> members, std::vector<Reply> replies,
+                             std::chrono::milliseconds timeout, BatchHandler handler) {
+  auto group = std::make_shared<Group>();
+  group->replies = std::move(replies);
+  group->replies.resize(members.size());
+  for (const BatchMember& m : members) {
+    if (m.id != 0) group->ids.push_back(m.id);
+  }
+  group->left = group->ids.size();
+  if (group->left == 0) {  // nothing was sent: answer now, but not from inside the caller
+    resume_handler(std::move(handler), std::move(group->replies), /*clear_slot=*/false, Resume::post);
+    return;
+  }
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (slot.is_connected()) {
+    // A weak pointer: the group is gone once answered, and a later cancellation finds nothing.
+    slot.assign([this, weak = std::weak_ptr<Group>(group)](asio::cancellation_type type_of_cancel) {
+      if ((type_of_cancel & asio::cancellation_type::terminal) == asio::cancellation_type::none) return;
+      if (auto g = weak.lock()) cancel_group(g);
+    });
+  }
+  group->handler.emplace(std::move(handler));
+  const auto at = Clock::now() + timeout;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (members[i].id == 0) continue;
+    Waiter w;
+    w.group = group;
+    w.index = i;
+    w.deadline = at;
+    w.type = members[i].type;
+    w.timeout = timeout;
+    waiters_.insert_or_assign(members[i].id, std::move(w));
+    start_deadline(members[i].id, at);
+  }
+}
+
+void ReplyWaiters::start_deadline(std::uint32_t id, Clock::time_point at) {
   deadlines_.push(at, id);
   if (!armed_for_ || at < *armed_for_) arm();
 }
@@ -68,6 +109,17 @@ void ReplyWaiters::cancel(std::uint32_t id) {
   resume(w, local_failure(IpcStatus::cancelled, "request cancelled"), /*clear_slot=*/false);
 }
 
+void ReplyWaiters::cancel_group(const std::shared_ptr<Group>& group) {
+  for (const std::uint32_t id : group->ids) {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end() || it->second.group != group) continue;  // answered already
+    Waiter w = std::move(it->second);
+    waiters_.erase(it);
+    resume(w, local_failure(IpcStatus::cancelled, "request cancelled"), /*clear_slot=*/false);
+  }
+  prune();
+}
+
 void ReplyWaiters::complete_all(const Reply& reply) {
   auto all = std::move(waiters_);
   waiters_.clear();
@@ -78,7 +130,18 @@ void ReplyWaiters::complete_all(const Reply& reply) {
 }
 
 void ReplyWaiters::resume(Waiter& w, Reply reply, bool clear_slot, Resume how) {
-  Handler h = std::move(*w.handler);
+  if (!w.group) {
+    resume_handler(std::move(*w.handler), std::move(reply), clear_slot, how);
+    return;
+  }
+  Group& g = *w.group;
+  g.replies[w.index] = std::move(reply);
+  if (--g.left > 0) return;
+  resume_handler(std::move(*g.handler), std::move(g.replies), clear_slot, how);
+}
+
+template <class H, class Value>
+void ReplyWaiters::resume_handler(H h, Value value, bool clear_slot, Resume how) {
   if (clear_slot) {
     // A later cancellation of the coroutine must not reach this request's id again.
     auto slot = asio::get_associated_cancellation_slot(h);
@@ -92,7 +155,7 @@ void ReplyWaiters::resume(Waiter& w, Reply reply, bool clear_slot, Resume how) {
       // a few indirect calls per reply; ~5% of a store client's CPU with 16 in flight). An
       // exception that escapes still leaves through the loop's run(), as dispatch arranges.
       try {
-        std::move(h)(std::move(reply));
+        std::move(h)(std::move(value));
       } catch (...) {
         asio::post(executor_, [e = std::current_exception()] { std::rethrow_exception(e); });
       }
@@ -100,10 +163,10 @@ void ReplyWaiters::resume(Waiter& w, Reply reply, bool clear_slot, Resume how) {
     }
     // Another executor: inline when we are on its thread; an exception the coroutine lets
     // escape is captured by that io_context and rethrown from run(), as after a post.
-    asio::dispatch(ex, [h = std::move(h), r = std::move(reply)]() mutable { std::move(h)(std::move(r)); });
+    asio::dispatch(ex, [h = std::move(h), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
     return;
   }
-  asio::post(executor_, [h = std::move(h), r = std::move(reply)]() mutable { std::move(h)(std::move(r)); });
+  asio::post(executor_, [h = std::move(h), v = std::move(value)]() mutable { std::move(h)(std::move(v)); });
 }
 
 void ReplyWaiters::prune() {

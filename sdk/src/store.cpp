@@ -6,45 +6,28 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "store_wire.hpp"
+
 namespace megane {
 
 namespace asio = boost::asio;
 using proto::MessageType;
+
+using detail::ttl_ms;
 
 namespace {
 
 template <class T>
 using Op = asio::awaitable<StoreResult<T>>;
 
-std::uint64_t ttl_ms(std::chrono::milliseconds ttl) noexcept {
-  return ttl.count() > 0 ? static_cast<std::uint64_t>(ttl.count()) : 0;
-}
-
 template <class T>
 StoreResult<T> failed(StoreStatus status, std::string message) {
-  StoreResult<T> r;
-  r.status = status;
-  r.message = std::move(message);
-  return r;
-}
-
-template <class T>
-StoreResult<T> failed(const Reply& reply, MessageType op) {
-  return failed<T>(detail::store_status_of(reply, op),
-                   reply.error.message.empty() ? fmt::format("{}: {}", proto::to_string(op), to_string(reply.status))
-                                               : reply.error.message);
-}
-
-template <class T>
-StoreResult<T> undecodable(MessageType op) {
-  return failed<T>(StoreStatus::failed, fmt::format("meganed sent an undecodable reply to {}", proto::to_string(op)));
+  return detail::store_failure<T>(status, std::move(message));
 }
 
 template <class T>
 StoreResult<T> success(T value) {
-  StoreResult<T> r;
-  r.value = std::move(value);
-  return r;
+  return detail::store_success(std::move(value));
 }
 
 // Every op is a free coroutine taking everything by value: the Store handle that started it
@@ -53,34 +36,25 @@ StoreResult<T> success(T value) {
 // expression twice (proto::StoreGet{...} there was a double free).
 Op<std::optional<std::string>> get_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
   const Reply reply = co_await ipc->request(MessageType::store_get, std::move(payload), timeout);
-  if (!reply.ok()) co_return failed<std::optional<std::string>>(reply, MessageType::store_get);
-  proto::StoreValue v;
-  if (!proto::decode(reply.payload, v)) co_return undecodable<std::optional<std::string>>(MessageType::store_get);
-  co_return success<std::optional<std::string>>(v.found ? std::optional<std::string>(std::move(v.value)) : std::nullopt);
+  co_return detail::get_result(reply);
 }
 
 // The ops answered with StoreApplied.
 Op<bool> applied_op(IpcClient* ipc, std::chrono::milliseconds timeout, MessageType type, proto::Bytes payload) {
   const Reply reply = co_await ipc->request(type, std::move(payload), timeout);
-  if (!reply.ok()) co_return failed<bool>(reply, type);
-  proto::StoreApplied a;
-  if (!proto::decode(reply.payload, a)) co_return undecodable<bool>(type);
-  co_return success(a.applied);
+  co_return detail::applied_result(reply, type);
 }
 
 Op<std::int64_t> increment_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
   const Reply reply = co_await ipc->request(MessageType::store_increment, std::move(payload), timeout);
-  if (!reply.ok()) co_return failed<std::int64_t>(reply, MessageType::store_increment);
-  proto::StoreInteger v;
-  if (!proto::decode(reply.payload, v)) co_return undecodable<std::int64_t>(MessageType::store_increment);
-  co_return success(v.value);
+  co_return detail::integer_result(reply);
 }
 
 Op<KeyPage> keys_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
   const Reply reply = co_await ipc->request(MessageType::store_keys, std::move(payload), timeout);
-  if (!reply.ok()) co_return failed<KeyPage>(reply, MessageType::store_keys);
+  if (!reply.ok()) co_return detail::store_failure<KeyPage>(reply, MessageType::store_keys);
   proto::StoreKeyPage page;
-  if (!proto::decode(reply.payload, page)) co_return undecodable<KeyPage>(MessageType::store_keys);
+  if (!proto::decode(reply.payload, page)) co_return detail::undecodable_reply<KeyPage>(MessageType::store_keys);
   KeyPage out;
   out.keys = std::move(page.keys);
   out.next_cursor = std::move(page.next_cursor);

@@ -460,6 +460,18 @@ executable = "@BIN@/megane-store-bot"
   CHECK(sdk(R"({"op":"keys","prefix":"p:","count":2})") == R"({"status":"ok","keys":["p:0","p:1"],"next_cursor":"p:2"})" "\n");
   CHECK(sdk(R"({"op":"all_keys","prefix":"p:","page":2})") == R"({"status":"ok","keys":["p:0","p:1","p:2","p:3","p:4"]})" "\n");
   CHECK(wait_until([&] { return sdk(R"({"op":"get","key":"gone"})") == R"({"status":"ok","value":null})" "\n"; }, 10s));
+  // A StoreBatch: the ops run in the order added (the set is seen by the get behind it), a
+  // failing op fails alone, and every answer is the single op's.
+  CHECK(sdk(R"({"op":"batch","ops":[{"op":"set","key":"b1","value":"one"},{"op":"get","key":"b1"},)"
+            R"({"op":"incr","key":"b1"},{"op":"incr","key":"bn","delta":5},{"op":"cas","key":"b1","expected":"one","value":"two"},)"
+            R"({"op":"set","key":"b1","value":"x","if":"absent"},{"op":"get","key":"nobody"},{"op":"del","key":"bn"},)"
+            R"({"op":"expire","key":"b1","ttl_ms":60000}]})") ==
+        R"({"status":"ok","all_ok":false,"results":[{"status":"ok","applied":true},{"status":"ok","value":"one"},)"
+        R"({"status":"not an integer","message":"the value of 'b1' is not an integer"},{"status":"ok","value":5},)"
+        R"({"status":"ok","applied":true},{"status":"ok","applied":false},{"status":"ok","value":null},)"
+        R"({"status":"ok","applied":true},{"status":"ok","applied":true}]})" "\n");
+  CHECK(sdk(R"({"op":"get","key":"b1"})") == R"({"status":"ok","value":"two"})" "\n");
+  CHECK(sdk(R"({"op":"batch","ops":[]})") == R"({"status":"ok","all_ok":true,"results":[]})" "\n");
   // 2000 increments, 16 in flight at a time on the service's one connection.
   CHECK(sdk(R"({"op":"incr_many","key":"sdk-counter","n":2000,"in_flight":16})") == R"({"status":"ok","value":2000})" "\n");
 

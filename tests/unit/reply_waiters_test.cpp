@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -148,4 +149,118 @@ TEST_CASE("reply waiters: a cancelled coroutine is answered cancelled and leaves
   REQUIRE(got);
   CHECK(got->status == IpcStatus::cancelled);
   CHECK_FALSE(waiters.contains(request_id));
+}
+
+namespace {
+
+// What IpcClient::request_batch does after it has sent the frames: one coroutine, three ids
+// (the middle one never sent when `middle_sent` is false: its answer is already in place).
+asio::awaitable<std::vector<Reply>> wait_for_batch(ReplyWaiters& waiters, std::chrono::milliseconds timeout,
+                                                   bool middle_sent = true) {
+  const std::vector<ReplyWaiters::BatchMember> members{{10, megane::proto::MessageType::store_get},
+                                                       {middle_sent ? 11u : 0u, megane::proto::MessageType::store_set},
+                                                       {12, megane::proto::MessageType::store_increment}};
+  std::vector<Reply> replies(members.size());
+  replies[1].status = IpcStatus::disconnected;
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<Reply>)>(
+      [&](ReplyWaiters::BatchHandler handler) {
+        waiters.add_batch(members, std::move(replies), timeout, std::move(handler));
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace
+
+TEST_CASE("reply waiters: a batch resumes once, when its last reply is in, with the replies in request order",
+          "[sdk][ipc]") {
+  const bool middle_sent = GENERATE(true, false);
+  asio::io_context io;
+  ReplyWaiters waiters(io.get_executor());
+  std::optional<std::vector<Reply>> got;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await wait_for_batch(waiters, 10s, middle_sent); },
+                 rethrow);
+  asio::post(io, [&] {
+    CHECK(waiters.contains(10));
+    CHECK(waiters.contains(11) == middle_sent);
+    // Out of order, as replies to different keys may be (the daemon answers in order, but a
+    // batch must not depend on it).
+    CHECK(waiters.complete(12, reply_with(3), ReplyWaiters::Resume::dispatch));
+    CHECK_FALSE(got);
+    if (middle_sent) CHECK(waiters.complete(11, reply_with(2), ReplyWaiters::Resume::dispatch));
+    CHECK_FALSE(got);
+    CHECK(waiters.complete(10, reply_with(1), ReplyWaiters::Resume::dispatch));
+    CHECK(got);  // the last one resumed it inline
+  });
+  io.run();
+  REQUIRE(got);
+  REQUIRE(got->size() == 3);
+  CHECK((*got)[0].payload == megane::proto::Bytes{1});
+  if (middle_sent) CHECK((*got)[1].payload == megane::proto::Bytes{2});
+  else CHECK((*got)[1].status == IpcStatus::disconnected);  // kept as given
+  CHECK((*got)[2].payload == megane::proto::Bytes{3});
+  CHECK_FALSE(waiters.contains(10));
+  CHECK_FALSE(waiters.contains(12));
+}
+
+TEST_CASE("reply waiters: a batch member without a reply times out on its own; the others keep theirs",
+          "[sdk][ipc]") {
+  asio::io_context io;
+  ReplyWaiters waiters(io.get_executor());
+  std::optional<std::vector<Reply>> got;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await wait_for_batch(waiters, 20ms); }, rethrow);
+  asio::post(io, [&] {
+    CHECK(waiters.complete(10, reply_with(1)));
+    CHECK(waiters.complete(12, reply_with(3)));
+  });
+  io.run();
+  REQUIRE(got);
+  REQUIRE(got->size() == 3);
+  CHECK((*got)[0].ok());
+  CHECK((*got)[1].status == IpcStatus::timeout);
+  CHECK((*got)[1].error.message.find("store_set") != std::string::npos);
+  CHECK((*got)[2].payload == megane::proto::Bytes{3});
+  CHECK_FALSE(waiters.complete(11, reply_with(2)));  // late
+}
+
+TEST_CASE("reply waiters: cancelling a batch's coroutine answers its open members cancelled, once",
+          "[sdk][ipc]") {
+  asio::io_context io;
+  ReplyWaiters waiters(io.get_executor());
+  asio::cancellation_signal stop;
+  std::optional<std::vector<Reply>> got;
+  int resumed = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        got = co_await wait_for_batch(waiters, 10s);
+        ++resumed;
+      },
+      asio::bind_cancellation_slot(stop.slot(), rethrow));
+  asio::post(io, [&] {
+    CHECK(waiters.complete(10, reply_with(1)));
+    stop.emit(asio::cancellation_type::terminal);
+    CHECK_FALSE(waiters.contains(11));
+    CHECK_FALSE(waiters.contains(12));
+  });
+  io.run();
+  CHECK(resumed == 1);
+  REQUIRE(got);
+  CHECK((*got)[0].ok());
+  CHECK((*got)[1].status == IpcStatus::cancelled);
+  CHECK((*got)[2].status == IpcStatus::cancelled);
+}
+
+TEST_CASE("reply waiters: a closed connection answers every member of a batch", "[sdk][ipc]") {
+  asio::io_context io;
+  ReplyWaiters waiters(io.get_executor());
+  std::optional<std::vector<Reply>> got;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await wait_for_batch(waiters, 10s); }, rethrow);
+  asio::post(io, [&] {
+    Reply closed;
+    closed.status = IpcStatus::disconnected;
+    waiters.complete_all(closed);
+  });
+  io.run();
+  REQUIRE(got);
+  for (const Reply& r : *got) CHECK(r.status == IpcStatus::disconnected);
 }

@@ -115,6 +115,7 @@ class Store {
   Op<std::optional<std::int64_t>> get_int(std::string_view key) const;
 
  private:
+  friend class StoreBatch;  // sends on ipc_ (store_batch.hpp)
   IpcClient* ipc_;
   std::chrono::milliseconds timeout_;
 };

@@ -1,0 +1,59 @@
+// What the store's ops put on the wire and how their replies become typed results, shared by
+// the single ops (store.cpp) and batches (store_batch.cpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include <megane/sdk/store.hpp>
+
+namespace megane::detail {
+
+// A TTL as the wire carries it: milliseconds, 0 = none.
+inline std::uint64_t ttl_ms(std::chrono::milliseconds ttl) noexcept {
+  return ttl.count() > 0 ? static_cast<std::uint64_t>(ttl.count()) : 0;
+}
+
+template <class T>
+StoreResult<T> store_failure(StoreStatus status, std::string message) {
+  StoreResult<T> r;
+  r.status = status;
+  r.message = std::move(message);
+  return r;
+}
+
+// A failed request: its StoreStatus, and the daemon's message or else what went wrong here.
+template <class T>
+StoreResult<T> store_failure(const Reply& reply, proto::MessageType op) {
+  return store_failure<T>(store_status_of(reply, op), reply.error.message.empty()
+                                                          ? fmt::format("{}: {}", proto::to_string(op), to_string(reply.status))
+                                                          : reply.error.message);
+}
+
+template <class T>
+StoreResult<T> undecodable_reply(proto::MessageType op) {
+  return store_failure<T>(StoreStatus::failed,
+                          fmt::format("meganed sent an undecodable reply to {}", proto::to_string(op)));
+}
+
+template <class T>
+StoreResult<T> store_success(T value) {
+  StoreResult<T> r;
+  r.value = std::move(value);
+  return r;
+}
+
+// store_get: the value, or nullopt for an absent key.
+StoreResult<std::optional<std::string>> get_result(const Reply& reply);
+// The ops answered with StoreApplied (set, delete, compare-and-set, expire); `op` is the
+// request's type.
+StoreResult<bool> applied_result(const Reply& reply, proto::MessageType op);
+// store_increment: the new value.
+StoreResult<std::int64_t> integer_result(const Reply& reply);
+
+}  // namespace megane::detail
