@@ -47,6 +47,11 @@ Reply reply_with(std::uint8_t byte) {
   return r;
 }
 
+// What IpcClient does when it closes. The table keeps its timer armed for the earliest
+// deadline it has seen even when nothing waits any more (re-arming per request would cost a
+// timerfd update each); closing cancels it, so io.run() returns without waiting for it.
+void close(ReplyWaiters& waiters) { waiters.complete_all(Reply{}); }
+
 void rethrow(std::exception_ptr e) {
   if (e) std::rethrow_exception(e);
 }
@@ -82,6 +87,7 @@ TEST_CASE("reply waiters: a reply dispatched on the loop resumes its coroutine b
     CHECK(waiters.contains(request_id));
     CHECK(waiters.complete(request_id, reply_with(42), how));
     resumed_inline = got.has_value();  // read before anything else the loop runs
+    close(waiters);
   });
   io.run();
   REQUIRE(resumed_inline);
@@ -112,6 +118,7 @@ TEST_CASE("reply waiters: an exception thrown by a coroutine resumed inline leav
   asio::post(io, [&] {
     CHECK(waiters.complete(request_id, reply_with(3), ReplyWaiters::Resume::dispatch));
     reader_went_on = true;  // the rest of the read batch still runs
+    close(waiters);
   });
   bool ran_after = false;
   asio::post(io, [&] { ran_after = true; });
@@ -144,7 +151,10 @@ TEST_CASE("reply waiters: a cancelled coroutine is answered cancelled and leaves
   std::optional<Reply> got;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> { got = co_await wait_for(waiters, 10s); },
                  asio::bind_cancellation_slot(stop.slot(), rethrow));
-  asio::post(io, [&] { stop.emit(asio::cancellation_type::terminal); });
+  asio::post(io, [&] {
+    stop.emit(asio::cancellation_type::terminal);
+    close(waiters);
+  });
   io.run();
   REQUIRE(got);
   CHECK(got->status == IpcStatus::cancelled);
@@ -190,6 +200,7 @@ TEST_CASE("reply waiters: a batch resumes once, when its last reply is in, with 
     CHECK_FALSE(got);
     CHECK(waiters.complete(10, reply_with(1), ReplyWaiters::Resume::dispatch));
     CHECK(got);  // the last one resumed it inline
+    close(waiters);
   });
   io.run();
   REQUIRE(got);
@@ -202,7 +213,7 @@ TEST_CASE("reply waiters: a batch resumes once, when its last reply is in, with 
   CHECK_FALSE(waiters.contains(12));
 }
 
-TEST_CASE("reply waiters: a batch member without a reply times out on its own; the others keep theirs",
+TEST_CASE("reply waiters: a batch member without a reply times out on its own, the others keep theirs",
           "[sdk][ipc]") {
   asio::io_context io;
   ReplyWaiters waiters(io.get_executor());
@@ -241,6 +252,7 @@ TEST_CASE("reply waiters: cancelling a batch's coroutine answers its open member
     stop.emit(asio::cancellation_type::terminal);
     CHECK_FALSE(waiters.contains(11));
     CHECK_FALSE(waiters.contains(12));
+    close(waiters);
   });
   io.run();
   CHECK(resumed == 1);
