@@ -70,6 +70,10 @@ wait_for_socket() {
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# Median over the repetitions of megane/redis measured in the same repetition: $1 = megane's
+# file (one ops/s per line), $2 = Redis's file ("GET SET" per line), $3 = 1 (GET) or 2 (SET).
+paired_ratio() { paste -d' ' "$1" "$2" | awk -v c="$3" '{ print $1 / $(1 + c) }' | median; }
+
 # $1 = off | always
 start_meganed() {
   local store
@@ -138,10 +142,13 @@ for mode in off always; do
       redis_run "$depth" >>"$TMP/r.$depth"
     done
     for op in set get; do
+      col=1; [[ $op == set ]] && col=2
       RESULT[$mode,$op,$depth,megane]=$(median <"$TMP/m.$op.$depth")
+      RESULT[$mode,$op,$depth,paired]=$(paired_ratio "$TMP/m.$op.$depth" "$TMP/r.$depth" "$col")
       echo "megane $mode $op in-flight $depth: $(tr '\n' ' ' <"$TMP/m.$op.$depth")" >&2
       if [[ $depth -gt 1 ]]; then
         RESULT[$mode,$op,$depth batch,megane]=$(median <"$TMP/m.$op.$depth.batch")
+        RESULT[$mode,$op,$depth batch,paired]=$(paired_ratio "$TMP/m.$op.$depth.batch" "$TMP/r.$depth" "$col")
         echo "megane $mode $op in-flight $depth batch: $(tr '\n' ' ' <"$TMP/m.$op.$depth.batch")" >&2
       fi
     done
@@ -156,15 +163,17 @@ done
 
 echo
 echo "store vs redis over Unix sockets: medians of $REPS runs ($OPS_OFF ops each; $OPS_ALWAYS with fsync=always), $KEYS keys, $BYTES-byte values, $(haltpoll_describe)"
-printf '%-22s %-4s %9s %14s %14s %7s\n' persistence op in-flight "megane ops/s" "redis ops/s" ratio
+# ratio: of the two medians; paired: the median of each repetition's megane/redis, which cancels
+# a drift of the machine (the disk's flush time under fsync=always) that hits one repetition.
+printf '%-22s %-4s %9s %14s %14s %7s %7s\n' persistence op in-flight "megane ops/s" "redis ops/s" ratio paired
 for mode in off always; do
   label="off"; [[ $mode == always ]] && label="fsync=always"
   for op in get set; do
     for depth in 1 16 "16 batch"; do
       m=${RESULT[$mode,$op,$depth,megane]}
       r=${RESULT[$mode,$op,$depth,redis]}
-      printf '%-22s %-4s %9s %14.0f %14.0f %7.2f\n' "$label" "${op^^}" "$depth" "$m" "$r" \
-        "$(awk -v m="$m" -v r="$r" 'BEGIN { print (r > 0 ? m / r : 0) }')"
+      printf '%-22s %-4s %9s %14.0f %14.0f %7.2f %7.2f\n' "$label" "${op^^}" "$depth" "$m" "$r" \
+        "$(awk -v m="$m" -v r="$r" 'BEGIN { print (r > 0 ? m / r : 0) }')" "${RESULT[$mode,$op,$depth,paired]}"
     done
   done
 done
