@@ -13,8 +13,6 @@ namespace megane {
 namespace asio = boost::asio;
 using proto::MessageType;
 
-using detail::ttl_ms;
-
 namespace {
 
 template <class T>
@@ -80,8 +78,6 @@ Op<std::vector<std::string>> all_keys_op(IpcClient* ipc, std::chrono::millisecon
   co_return success(std::move(all));
 }
 
-proto::Bytes get_payload(std::string_view key) { return proto::encode(proto::StoreKeyView{key}); }
-
 Op<std::optional<JsonText>> get_json_op(IpcClient* ipc, std::chrono::milliseconds timeout, proto::Bytes payload) {
   StoreResult<std::optional<std::string>> r = co_await get_op(ipc, timeout, std::move(payload));
   if (!r.ok()) co_return failed<std::optional<JsonText>>(r.status, std::move(r.message));
@@ -123,30 +119,30 @@ std::string_view to_string(StoreStatus status) noexcept {
 }
 
 Store::Op<std::optional<std::string>> Store::get(std::string_view key) const {
-  return get_op(ipc_, timeout_, get_payload(key));
+  return get_op(ipc_, timeout_, detail::key_request(key));
 }
 
 Store::Op<bool> Store::set(std::string_view key, std::string_view value, SetOptions options) const {
   return applied_op(ipc_, timeout_, MessageType::store_set,
-                    proto::encode(proto::StoreSetView{key, value, ttl_ms(options.ttl), options.condition}));
+                    detail::set_request(key, value, options));
 }
 
 Store::Op<bool> Store::del(std::string_view key) const {
-  return applied_op(ipc_, timeout_, MessageType::store_delete, proto::encode(proto::StoreKeyView{key}));
+  return applied_op(ipc_, timeout_, MessageType::store_delete, detail::key_request(key));
 }
 
 Store::Op<std::int64_t> Store::increment(std::string_view key, std::int64_t delta) const {
-  return increment_op(ipc_, timeout_, proto::encode(proto::StoreIncrementView{key, delta}));
+  return increment_op(ipc_, timeout_, detail::increment_request(key, delta));
 }
 
 Store::Op<bool> Store::compare_and_set(std::string_view key, std::optional<std::string_view> expected,
                                        std::string_view value, std::chrono::milliseconds ttl) const {
   return applied_op(ipc_, timeout_, MessageType::store_compare_and_set,
-                    proto::encode(proto::StoreCompareAndSetView{key, expected, value, ttl_ms(ttl)}));
+                    detail::compare_and_set_request(key, expected, value, ttl));
 }
 
 Store::Op<bool> Store::expire(std::string_view key, std::chrono::milliseconds ttl) const {
-  return applied_op(ipc_, timeout_, MessageType::store_expire, proto::encode(proto::StoreExpireView{key, ttl_ms(ttl)}));
+  return applied_op(ipc_, timeout_, MessageType::store_expire, detail::expire_request(key, ttl));
 }
 
 Store::Op<KeyPage> Store::keys(std::string_view prefix, std::string_view cursor, std::uint32_t count) const {
@@ -170,7 +166,7 @@ Store::Op<bool> Store::set_json(std::string_view key, std::string_view json_text
 }
 
 Store::Op<std::optional<JsonText>> Store::get_json(std::string_view key) const {
-  return get_json_op(ipc_, timeout_, get_payload(key));
+  return get_json_op(ipc_, timeout_, detail::key_request(key));
 }
 
 Store::Op<bool> Store::set_int(std::string_view key, std::int64_t value, SetOptions options) const {
@@ -178,7 +174,7 @@ Store::Op<bool> Store::set_int(std::string_view key, std::int64_t value, SetOpti
 }
 
 Store::Op<std::optional<std::int64_t>> Store::get_int(std::string_view key) const {
-  return get_int_op(ipc_, timeout_, get_payload(key), std::string(key));
+  return get_int_op(ipc_, timeout_, detail::key_request(key), std::string(key));
 }
 
 namespace detail {

@@ -15,30 +15,30 @@ StoreBatch::Slot<T> StoreBatch::queue(MessageType type, proto::Bytes payload) {
 }
 
 StoreBatch::Slot<std::optional<std::string>> StoreBatch::get(std::string_view key) {
-  return queue<std::optional<std::string>>(MessageType::store_get, proto::encode(proto::StoreKeyView{key}));
+  return queue<std::optional<std::string>>(MessageType::store_get, detail::key_request(key));
 }
 
 StoreBatch::Slot<bool> StoreBatch::set(std::string_view key, std::string_view value, SetOptions options) {
   return queue<bool>(MessageType::store_set,
-                     proto::encode(proto::StoreSetView{key, value, detail::ttl_ms(options.ttl), options.condition}));
+                     detail::set_request(key, value, options));
 }
 
 StoreBatch::Slot<bool> StoreBatch::del(std::string_view key) {
-  return queue<bool>(MessageType::store_delete, proto::encode(proto::StoreKeyView{key}));
+  return queue<bool>(MessageType::store_delete, detail::key_request(key));
 }
 
 StoreBatch::Slot<std::int64_t> StoreBatch::increment(std::string_view key, std::int64_t delta) {
-  return queue<std::int64_t>(MessageType::store_increment, proto::encode(proto::StoreIncrementView{key, delta}));
+  return queue<std::int64_t>(MessageType::store_increment, detail::increment_request(key, delta));
 }
 
 StoreBatch::Slot<bool> StoreBatch::compare_and_set(std::string_view key, std::optional<std::string_view> expected,
                                                    std::string_view value, std::chrono::milliseconds ttl) {
   return queue<bool>(MessageType::store_compare_and_set,
-                     proto::encode(proto::StoreCompareAndSetView{key, expected, value, detail::ttl_ms(ttl)}));
+                     detail::compare_and_set_request(key, expected, value, ttl));
 }
 
 StoreBatch::Slot<bool> StoreBatch::expire(std::string_view key, std::chrono::milliseconds ttl) {
-  return queue<bool>(MessageType::store_expire, proto::encode(proto::StoreExpireView{key, detail::ttl_ms(ttl)}));
+  return queue<bool>(MessageType::store_expire, detail::expire_request(key, ttl));
 }
 
 boost::asio::awaitable<StoreBatchResults> StoreBatch::send(IpcClient* ipc, std::chrono::milliseconds timeout,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -25,6 +26,22 @@ StoreResult<T> store_failure(StoreStatus status, std::string message) {
   r.status = status;
   r.message = std::move(message);
   return r;
+}
+
+// Request payloads, shared by Store and StoreBatch: keys and values encoded from views.
+inline proto::Bytes key_request(std::string_view key) { return proto::encode(proto::StoreKeyView{key}); }
+inline proto::Bytes set_request(std::string_view key, std::string_view value, const SetOptions& options) {
+  return proto::encode(proto::StoreSetView{key, value, ttl_ms(options.ttl), options.condition});
+}
+inline proto::Bytes increment_request(std::string_view key, std::int64_t delta) {
+  return proto::encode(proto::StoreIncrementView{key, delta});
+}
+inline proto::Bytes compare_and_set_request(std::string_view key, std::optional<std::string_view> expected,
+                                            std::string_view value, std::chrono::milliseconds ttl) {
+  return proto::encode(proto::StoreCompareAndSetView{key, expected, value, ttl_ms(ttl)});
+}
+inline proto::Bytes expire_request(std::string_view key, std::chrono::milliseconds ttl) {
+  return proto::encode(proto::StoreExpireView{key, ttl_ms(ttl)});
 }
 
 // A failed request: its StoreStatus, and the daemon's message or else what went wrong here.
