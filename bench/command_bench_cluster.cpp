@@ -6,10 +6,17 @@
 // leaves it down and the driver script can stop meganed.
 //
 //   megane_bench_cluster --out FILE [--requests N] [--reps R] [--warmup W]
-//                        [--in-flight K] [--service NAME] [--data JSON]
+//                        [--in-flight K] [--pause-us P] [--service NAME] [--data JSON]
+//
+// --pause-us makes each in-flight slot wait P microseconds after a reply before it sends the
+// next command: paced traffic, for measuring what meganed's busy polling costs when its idle
+// gaps are longer than its spin (bench/busy_poll_cost.sh). Each line also carries meganed's
+// CPU time per command (its main thread's, from /proc/PPID/schedstat: meganed is our parent).
 //
 // The results appear under FILE only once complete (written to FILE.part, then renamed), so
 // the driver can poll for FILE.
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -47,6 +54,7 @@ struct Options {
   std::size_t reps = 1;
   std::size_t warmup = 2'000;
   std::size_t in_flight = 0;  // 0: 1 and then 64 (profiling runs pick one)
+  std::size_t pause_us = 0;   // between a reply and the slot's next command
   std::string service = "bench-echo";
   std::string data = R"({"op":"echo","seq":123456,"pad":"0123456789abcdef"})";
 };
@@ -82,6 +90,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     else if (key == "--reps") o.reps = *n;
     else if (key == "--warmup") o.warmup = *n;
     else if (key == "--in-flight") o.in_flight = *n;
+    else if (key == "--pause-us") o.pause_us = *n;
     else return std::nullopt;
   }
   if (argc % 2 == 0 || o.out.empty() || o.requests == 0 || o.reps == 0) return std::nullopt;
@@ -123,7 +132,19 @@ struct Run {
   std::string first_error;
 };
 
+// CPU time meganed's main thread has used, in ns (first field of schedstat); -1 if unknown.
+std::int64_t daemon_cpu_ns() {
+  const std::string path = fmt::format("/proc/{}/schedstat", ::getppid());
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return -1;
+  long long ns = -1;
+  if (std::fscanf(f, "%lld", &ns) != 1) ns = -1;
+  std::fclose(f);
+  return ns;
+}
+
 struct Stats {
+  double daemon_cpu_us_per_op = -1;
   double p50_us = 0;
   double p99_us = 0;
   double ops_s = 0;
@@ -171,9 +192,10 @@ asio::awaitable<int> BenchCluster::run_all() {
       const Stats s = co_await measure(in_flight, options_.requests);
       lines += fmt::format(
           "{{\"impl\":\"megane\",\"inflight\":{},\"rep\":{},\"requests\":{},\"p50_us\":{:.2f},"
-          "\"p99_us\":{:.2f},\"ops_s\":{:.0f},\"errors\":{},\"first_error\":\"{}\"}}\n",
-          in_flight, rep, options_.requests, s.p50_us, s.p99_us, s.ops_s, s.failures,
-          json_safe(s.first_error));
+          "\"p99_us\":{:.2f},\"ops_s\":{:.0f},\"pause_us\":{},\"daemon_cpu_us_per_op\":{:.2f},"
+          "\"errors\":{},\"first_error\":\"{}\"}}\n",
+          in_flight, rep, options_.requests, s.p50_us, s.p99_us, s.ops_s, options_.pause_us,
+          s.daemon_cpu_us_per_op, s.failures, json_safe(s.first_error));
       logger().info("{} in flight: p50 {:.1f} us, p99 {:.1f} us, {:.0f} ops/s, {} errors", in_flight,
                     s.p50_us, s.p99_us, s.ops_s, s.failures);
     }
@@ -216,6 +238,7 @@ asio::awaitable<std::string> BenchCluster::wait_for_service() {
 asio::awaitable<Stats> BenchCluster::measure(std::size_t in_flight, std::size_t total) {
   auto run = std::make_shared<Run>(io(), total);
   run->running = std::min(in_flight, std::max<std::size_t>(total, 1));
+  const std::int64_t cpu_before = daemon_cpu_ns();
   const auto start = Clock::now();
   for (std::size_t i = 0, n = run->running; i < n; ++i) {
     // Each pump starts inline and queues its first command before the next one starts, so
@@ -231,8 +254,12 @@ asio::awaitable<Stats> BenchCluster::measure(std::size_t in_flight, std::size_t 
   }
   if (run->running > 0) co_await run->done.async_wait(asio::as_tuple(asio::use_awaitable));
   const std::chrono::duration<double> wall = Clock::now() - start;
+  const std::int64_t cpu_after = daemon_cpu_ns();
 
   Stats s;
+  if (cpu_before >= 0 && cpu_after >= cpu_before && total > 0) {
+    s.daemon_cpu_us_per_op = static_cast<double>(cpu_after - cpu_before) / 1e3 / static_cast<double>(total);
+  }
   s.failures = run->failures;
   s.first_error = run->first_error;
   if (total == 0) co_return s;
@@ -246,7 +273,13 @@ asio::awaitable<Stats> BenchCluster::measure(std::size_t in_flight, std::size_t 
 
 // Sends commands back to back until the run has sent `total`: with k pumps, k are in flight.
 asio::awaitable<void> BenchCluster::pump(std::shared_ptr<Run> run) {
+  asio::steady_timer pause(io());
   while (run->next < run->latency_ns.size()) {
+    if (options_.pause_us > 0 && run->next >= run->running) {
+      pause.expires_after(std::chrono::microseconds(options_.pause_us));
+      co_await pause.async_wait(asio::use_awaitable);
+      if (run->next >= run->latency_ns.size()) break;  // another slot sent the last one meanwhile
+    }
     const std::size_t i = run->next++;
     const auto sent = Clock::now();
     const megane::CommandReply reply =
@@ -281,7 +314,7 @@ int main(int argc, char** argv) {
   if (!options) {
     std::fprintf(stderr,
                  "usage: megane_bench_cluster --out FILE [--requests N] [--reps R] [--warmup W] "
-                 "[--in-flight K] [--service NAME] [--data JSON]\n");
+                 "[--in-flight K] [--pause-us P] [--service NAME] [--data JSON]\n");
     return megane::do_not_restart;
   }
   return megane::run<BenchCluster>(argc, argv, *options);

@@ -10,7 +10,8 @@
 # rounds. Environment: REPS (rounds, default 5), REQUESTS (round trips per measurement,
 # default 50000), WARMUP (default 2000), RESULTS (also copy the raw JSON lines there),
 # TIMEOUT (seconds one meganed round may take, default 300), HALT_POLL_NS (run under that
-# guest_halt_poll_ns, root only, restored at exit: bench/haltpoll.sh).
+# guest_halt_poll_ns, root only, restored at exit: bench/haltpoll.sh), BUSY_POLL_US (meganed's
+# [ipc] busy_poll_us, default 0 as meganed's own default: never spin).
 set -euo pipefail
 
 build=${1:?usage: bench/commands.sh BUILD_DIR}
@@ -18,6 +19,7 @@ reps=${REPS:-5}
 requests=${REQUESTS:-50000}
 warmup=${WARMUP:-2000}
 timeout_s=${TIMEOUT:-300}
+busy_poll_us=${BUSY_POLL_US:-0}
 # Small JSON, the same bytes for megane and the floor. No single quotes: it goes into a TOML
 # literal string.
 data='{"op":"echo","seq":123456,"pad":"0123456789abcdef"}'
@@ -35,22 +37,10 @@ cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[^0-9].*//')
 # Short path: the socket's path must fit sockaddr_un.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/megane-cmdbench.XXXXXX")
 results=$tmp/results.jsonl
-daemon_pid=
-
-stop_daemon() {
-  [[ -n $daemon_pid ]] || return 0
-  if kill -0 "$daemon_pid" 2>/dev/null; then
-    kill -TERM "$daemon_pid" 2>/dev/null || true
-    # meganed stops its children within their stop_timeout; give it that, then force.
-    for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$daemon_pid" 2>/dev/null || true
-  fi
-  wait "$daemon_pid" 2>/dev/null || true
-  daemon_pid=
-}
+source "$(dirname "$0")/bench_daemon.sh"
 source "$(dirname "$0")/haltpoll.sh"
 cleanup() {
-  stop_daemon
+  daemon_stop
   haltpoll_restore
   rm -rf "$tmp"
 }
@@ -74,6 +64,7 @@ clusters = 1
 cores = [$cpu]
 [ipc]
 socket = "$tmp/megane.sock"
+busy_poll_us = $busy_poll_us
 [store]
 persistence = false
 [log]
@@ -84,30 +75,7 @@ EOF
 run_megane() {  # $1: round number
   local out=$tmp/megane.$1.jsonl
   write_config "$out"
-  "$bin/meganed" --config "$tmp/bot.toml" >>"$tmp/meganed.log" 2>&1 &
-  daemon_pid=$!
-  local waited=0
-  # The cluster renames its file into place when done, then exits with "do not restart".
-  until [[ -f $out ]]; do
-    if ! kill -0 "$daemon_pid" 2>/dev/null; then
-      echo "meganed exited early; its log:" >&2
-      tail -n 30 "$tmp/meganed.log" >&2
-      exit 1
-    fi
-    if ((waited >= timeout_s * 10)); then
-      echo "no results after ${timeout_s}s; meganed's log:" >&2
-      tail -n 30 "$tmp/meganed.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  stop_daemon
-  if grep -q '"error"' "$out"; then
-    echo "the benchmark cluster failed: $(cat "$out"); meganed's log:" >&2
-    tail -n 30 "$tmp/meganed.log" >&2
-    exit 1
-  fi
+  daemon_run "$tmp/bot.toml" "$out" "$tmp/meganed.log"
   cat "$out" >>"$results"
 }
 
@@ -126,7 +94,7 @@ median() {
 
 echo "command round trips: $reps rounds x $requests requests, data ${#data} bytes," \
   "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1))," \
-  "load $(cut -d' ' -f1-3 /proc/loadavg), $(haltpoll_describe)" >&2
+  "load $(cut -d' ' -f1-3 /proc/loadavg), $(haltpoll_describe), meganed busy_poll_us $busy_poll_us" >&2
 for round in $(seq "$reps"); do
   echo "round $round/$reps" >&2
   run_floor

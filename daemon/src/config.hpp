@@ -74,6 +74,7 @@ struct IpcConfig {
   std::uint32_t max_connections_per_uid = 256; // more from one uid are refused
   std::uint64_t max_output_bytes = 64u << 20;  // a peer that does not read is dropped past this
   Millis request_timeout{10'000};              // commands without their own deadline
+  std::uint32_t busy_poll_us = 0;              // the event loop's spin ceiling; 0: never spin
 };
 
 enum class FsyncMode { always, everysec, no };

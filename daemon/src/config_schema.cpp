@@ -41,9 +41,11 @@ constexpr std::array<std::string_view, 12> supervision_keys{
     "ready_timeout",  "stop_timeout",  "heartbeat_interval", "heartbeat_timeout",
     "backoff_initial", "backoff_max",  "min_spawn_gap",      "stable_after",
     "crash_window",   "crash_limit",   "quarantine_for",     "fatal_exit_code"};
-constexpr std::array<std::string_view, 7> ipc_keys{
+constexpr std::array<std::string_view, 8> ipc_keys{
     "socket", "allowed_uids", "max_frame_bytes", "handshake_timeout", "max_connections_per_uid",
-    "max_output_bytes", "request_timeout"};
+    "max_output_bytes", "request_timeout", "busy_poll_us"};
+// A spin longer than a millisecond saves nothing a sleep would cost and burns a core.
+constexpr std::int64_t max_busy_poll_us = 1'000;
 constexpr std::array<std::string_view, 1> log_keys{"level"};
 constexpr std::array<std::string_view, 5> log_levels{"trace", "debug", "info", "warn", "error"};
 
@@ -401,6 +403,11 @@ class Schema : public TreeChecker {
     }
     if (const Node* v = table ? get(*table, "request_timeout") : nullptr) {
       if (auto d = duration(*v, "ipc.request_timeout", false)) out.request_timeout = *d;
+    }
+    if (const Node* v = table ? get(*table, "busy_poll_us") : nullptr) {
+      if (auto n = integer(*v, "ipc.busy_poll_us", 0, max_busy_poll_us)) {
+        out.busy_poll_us = static_cast<std::uint32_t>(*n);
+      }
     }
   }
 

@@ -11,6 +11,7 @@
 
 #include "cache_snapshot_dir.hpp"
 #include "child_process.hpp"
+#include "loop/busy_poll_loop.hpp"
 #include "cpu_set.hpp"
 #include "json_writer.hpp"
 #include "log_level.hpp"
@@ -46,7 +47,8 @@ Daemon::Daemon(asio::io_context& io, Config config, std::optional<BotToken> toke
       reload_signal_(io, SIGHUP),
       ticker_(io),
       shutdown_deadline_(io),
-      started_at_(std::chrono::steady_clock::now()) {}
+      started_at_(std::chrono::steady_clock::now()),
+      spin_(std::chrono::microseconds(config_.ipc.busy_poll_us)) {}
 
 Daemon::~Daemon() {
   // Connections call back into us while closing: close them while everything still exists.
@@ -69,7 +71,7 @@ int Daemon::run() {
   } else if (const int rc = start(); rc != 0) {
     return rc;
   }
-  io_.run();
+  run_busy_polling(io_, spin_);
   return exit_code_;
 }
 

@@ -20,6 +20,7 @@
 #include "gateway/gateway_service.hpp"
 #include "gateway/token.hpp"
 #include "ipc_server.hpp"
+#include "loop/spin_window.hpp"
 #include "metrics/metrics_server.hpp"
 #include "metrics/shard_health.hpp"
 #include "notify/notifier.hpp"
@@ -106,6 +107,7 @@ class Daemon final : public ConnectionHandler {
   boost::asio::steady_timer ticker_;
   boost::asio::steady_timer shutdown_deadline_;
   std::chrono::steady_clock::time_point started_at_;
+  SpinWindow spin_;  // how long the loop looks for work before it sleeps ([ipc] busy_poll_us)
   std::chrono::steady_clock::time_point next_ping_{};
   std::chrono::steady_clock::time_point next_watchdog_{};
   std::uint32_t next_ping_id_ = 1;

@@ -152,6 +152,7 @@ void Daemon::apply_reloaded() {
   spdlog::set_level(to_spdlog(config_.log_level));
   stats_->reschedule();
   router_->set_default_timeout(config_.ipc.request_timeout);
+  spin_.set_ceiling(std::chrono::microseconds(config_.ipc.busy_poll_us));
   server_->update_limits(server_options());  // keeps the socket it listens on
   apply_notifications(config_.notifications);
   cache_reports_->set_section(config_.cache);

@@ -21,7 +21,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// shards 4 over 2 clusters: cluster 0 has shards 0-1, cluster 1 has shards 2-3.
+// shards 4 over 2 clusters: cluster 0 has shards 0-1, cluster 1 has shards 2-3. meganed
+// busy-polls here (busy_poll_us), so its spinning loop meets deadlines, deaths, broadcasts and
+// meganectl end to end; the other suites run the default loop.
 const char* config = R"(name = "cmd-test"
 [bot]
 executable = "@BIN@/megane-test-bot"
@@ -41,6 +43,7 @@ backoff_initial = "100ms"
 min_spawn_gap = "50ms"
 [ipc]
 socket = "@SOCKET@"
+busy_poll_us = 200
 )";
 
 // The state of every service, by name ("" when unknown or the daemon did not answer).

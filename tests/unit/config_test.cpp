@@ -101,6 +101,7 @@ void check_same(const Config& a, const Config& b) {
   CHECK(a.ipc.socket == b.ipc.socket);
   CHECK(a.ipc.allowed_uids == b.ipc.allowed_uids);
   CHECK(a.ipc.max_frame_bytes == b.ipc.max_frame_bytes);
+  CHECK(a.ipc.busy_poll_us == b.ipc.busy_poll_us);
   CHECK(a.ipc.handshake_timeout == b.ipc.handshake_timeout);
   CHECK(a.log_level == b.log_level);
 }
@@ -138,6 +139,7 @@ TEST_CASE("TOML and JSON configs with the same content give the same Config", "[
   CHECK(toml.ipc.allowed_uids == std::vector<std::uint32_t>{0, 1000});
   CHECK(toml.ipc.max_frame_bytes == 1'048'576);
   CHECK(toml.ipc.handshake_timeout == milliseconds(3'000));
+  CHECK(toml.ipc.busy_poll_us == 100);
   CHECK(toml.log_level == LogLevel::debug);
 }
 
@@ -165,6 +167,7 @@ TEST_CASE("keys left out take their documented defaults", "[config]") {
   CHECK(toml.ipc.allowed_uids.empty());  // the daemon's own uid is implied, not listed
   CHECK(toml.ipc.max_frame_bytes == 16u << 20);
   CHECK(toml.ipc.handshake_timeout == milliseconds(5'000));
+  CHECK(toml.ipc.busy_poll_us == 0);  // never spin unless asked
   CHECK(toml.log_level == LogLevel::info);
 }
 

@@ -31,22 +31,25 @@ TEST_CASE("reload: an unchanged file changes nothing", "[reload]") {
 TEST_CASE("reload: live keys apply, planned ones wait for a restart and keep their value", "[reload]") {
   Config running = parse("[stats]\ninterval = \"10s\"\n");
   const Config fresh = parse("[stats]\ninterval = \"2s\"\n[supervision]\nbackoff_initial = \"3s\"\n"
-                             "[ipc]\nrequest_timeout = \"30s\"\nsocket = \"" + (fs::path(MEGANE_FIXTURES_DIR) / "other.sock").string() +
+                             "[ipc]\nrequest_timeout = \"30s\"\nbusy_poll_us = 100\nsocket = \"" + (fs::path(MEGANE_FIXTURES_DIR) / "other.sock").string() +
                                  "\"\n[log]\nlevel = \"debug\"\n",
                              8);
   const fs::path socket = running.ipc.socket;
   const ReloadReport r = merge_reloadable(running, fresh);
-  CHECK(r.applied == std::vector<std::string>{"supervision", "ipc.request_timeout", "stats.interval", "log.level"});
+  CHECK(r.applied ==
+        std::vector<std::string>{"supervision", "ipc.request_timeout", "ipc.busy_poll_us", "stats.interval", "log.level"});
   CHECK(r.needs_restart == std::vector<std::string>{"sharding.shards", "ipc.socket"});
   CHECK(r.next_start.empty());
   CHECK(running.stats.interval == std::chrono::seconds(2));
   CHECK(running.supervision.backoff_initial == std::chrono::seconds(3));
   CHECK(running.ipc.request_timeout == std::chrono::seconds(30));
+  CHECK(running.ipc.busy_poll_us == 100);
   CHECK(running.log_level == LogLevel::debug);
   CHECK(running.sharding.shards == 2);  // the plan stays
   CHECK(running.ipc.socket == socket);  // the socket too
   CHECK(r.json("/etc/bot.toml") ==
-        R"({"config":"/etc/bot.toml","applied":["supervision","ipc.request_timeout","stats.interval","log.level"],)"
+        R"({"config":"/etc/bot.toml","applied":["supervision","ipc.request_timeout","ipc.busy_poll_us","stats.interval",)"
+        R"("log.level"],)"
         R"("next_start":[],"needs_restart":["sharding.shards","ipc.socket"]})");
   CHECK(r.json("/b.toml", "config_reloaded").rfind(R"({"type":"config_reloaded","config":"/b.toml",)", 0) == 0);
 }

@@ -100,6 +100,7 @@ ReloadReport merge_reloadable(Config& running, const Config& fresh) {
   note(r.applied, "ipc.max_connections_per_uid", ri.max_connections_per_uid, fi.max_connections_per_uid);
   note(r.applied, "ipc.max_output_bytes", ri.max_output_bytes, fi.max_output_bytes);
   note(r.applied, "ipc.request_timeout", ri.request_timeout, fi.request_timeout);
+  note(r.applied, "ipc.busy_poll_us", ri.busy_poll_us, fi.busy_poll_us);
   const std::filesystem::path socket = running.ipc.socket;
   running.ipc = fresh.ipc;
   running.ipc.socket = socket;

@@ -1,0 +1,44 @@
+# Sourced by the benchmarks that run a real meganed whose benchmark cluster writes its results
+# to a file and then exits for good (commands.sh, busy_poll_cost.sh). Needs $bin (meganed's
+# directory) and $timeout_s (seconds one run may take).
+daemon_pid=
+
+daemon_stop() {
+  [[ -n $daemon_pid ]] || return 0
+  if kill -0 "$daemon_pid" 2>/dev/null; then
+    kill -TERM "$daemon_pid" 2>/dev/null || true
+    # meganed stops its children within their stop_timeout; give it that, then force.
+    for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$daemon_pid" 2>/dev/null || true
+  fi
+  wait "$daemon_pid" 2>/dev/null || true
+  daemon_pid=
+}
+
+# daemon_run CONFIG OUT LOG: runs meganed on CONFIG until the cluster has renamed its results
+# into place at OUT, then stops it; exits the script if meganed dies or the results say error.
+daemon_run() {
+  local config=$1 out=$2 log=$3 waited=0
+  "$bin/meganed" --config "$config" >>"$log" 2>&1 &
+  daemon_pid=$!
+  until [[ -f $out ]]; do
+    if ! kill -0 "$daemon_pid" 2>/dev/null; then
+      echo "meganed exited early; its log:" >&2
+      tail -n 30 "$log" >&2
+      exit 1
+    fi
+    if ((waited >= timeout_s * 10)); then
+      echo "no results after ${timeout_s}s; meganed's log:" >&2
+      tail -n 30 "$log" >&2
+      exit 1
+    fi
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  daemon_stop
+  if grep -q '"error"' "$out"; then
+    echo "the benchmark cluster failed: $(cat "$out"); meganed's log:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+}
