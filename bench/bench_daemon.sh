@@ -3,6 +3,38 @@
 # directory) and $timeout_s (seconds one run may take).
 daemon_pid=
 
+# daemon_config FILE NAME BUSY_POLL_US SOCKET CPU CLUSTER_ARGS: the benchmark bot, one cluster
+# (megane_bench_cluster with CLUSTER_ARGS, a TOML array's inside) pinned to CPU, commanding
+# one echo service (megane_bench_service), store in memory.
+daemon_config() {
+  cat >"$1" <<EOF
+name = "$2"
+[bot]
+executable = "$bin/megane_bench_cluster"
+args = [$6]
+[[services]]
+name = "bench-echo"
+executable = "$bin/megane_bench_service"
+[sharding]
+shards = 1
+clusters = 1
+cores = [$5]
+[ipc]
+socket = "$4"
+busy_poll_us = $3
+[store]
+persistence = false
+[log]
+level = "warn"
+EOF
+}
+
+# The median of the numbers on stdin, one per line ("nan" if none).
+median_of() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
+                                      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 daemon_stop() {
   [[ -n $daemon_pid ]] || return 0
   if kill -0 "$daemon_pid" 2>/dev/null; then

@@ -41,37 +41,16 @@ run_one() {
   local requests=$((seconds * 1000000 / (pause + 100)))
   ((requests >= 2000)) || requests=2000
   rm -f "$out"
-  cat >"$tmp/bot.toml" <<EOF
-name = "busy-poll-cost"
-[bot]
-executable = "$bin/megane_bench_cluster"
-args = ["--out", "$out", "--requests", "$requests", "--reps", "1", "--warmup", "400",
-        "--in-flight", "1", "--pause-us", "$pause", "--data", '$data']
-[[services]]
-name = "bench-echo"
-executable = "$bin/megane_bench_service"
-[sharding]
-shards = 1
-clusters = 1
-cores = [$cpu]
-[ipc]
-socket = "$tmp/megane.sock"
-busy_poll_us = $spin
-[store]
-persistence = false
-[log]
-level = "warn"
-EOF
+  daemon_config "$tmp/bot.toml" busy-poll-cost "$spin" "$tmp/megane.sock" "$cpu" \
+    "\"--out\", \"$out\", \"--requests\", \"$requests\", \"--reps\", \"1\", \"--warmup\", \"400\", \"--in-flight\", \"1\", \"--pause-us\", \"$pause\", \"--data\", '$data'"
   daemon_run "$tmp/bot.toml" "$out" "$tmp/meganed.log"
   sed "s/^{/{\"busy_poll_us\":$spin,/" "$out" >>"$results"
 }
 
 # median PAUSE BUSY_POLL_US FIELD
 median() {
-  grep "^{\"busy_poll_us\":$2,.*\"pause_us\":$1," "$results" |
-    sed -n "s/.*\"$3\":\([0-9.-]*\).*/\1/p" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
-                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  grep "^{\"busy_poll_us\":$2,.*\"pause_us\":$1," "$results" | sed -n "s/.*\"$3\":\([0-9.-]*\).*/\1/p" |
+    median_of
 }
 
 echo "busy polling cost: $reps rounds, pauses ($pauses) us, busy_poll_us 0 vs $ceiling, $(nproc) CPUs," \

@@ -49,27 +49,8 @@ haltpoll_apply
 trap 'exit 130' INT TERM
 
 write_config() {  # $1: the cluster's output file
-  cat >"$tmp/bot.toml" <<EOF
-name = "command-bench"
-[bot]
-executable = "$bin/megane_bench_cluster"
-args = ["--out", "$1", "--requests", "$requests", "--reps", "1", "--warmup", "$warmup",
-        "--data", '$data']
-[[services]]
-name = "bench-echo"
-executable = "$bin/megane_bench_service"
-[sharding]
-shards = 1
-clusters = 1
-cores = [$cpu]
-[ipc]
-socket = "$tmp/megane.sock"
-busy_poll_us = $busy_poll_us
-[store]
-persistence = false
-[log]
-level = "warn"
-EOF
+  daemon_config "$tmp/bot.toml" command-bench "$busy_poll_us" "$tmp/megane.sock" "$cpu" \
+    "\"--out\", \"$1\", \"--requests\", \"$requests\", \"--reps\", \"1\", \"--warmup\", \"$warmup\", \"--data\", '$data'"
 }
 
 run_megane() {  # $1: round number
@@ -86,10 +67,7 @@ run_floor() {
 
 # Median of one field over the rounds: median IMPL INFLIGHT FIELD
 median() {
-  grep "\"impl\":\"$1\",\"inflight\":$2," "$results" |
-    sed -n "s/.*\"$3\":\([0-9.]*\).*/\1/p" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
-                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  grep "\"impl\":\"$1\",\"inflight\":$2," "$results" | sed -n "s/.*\"$3\":\([0-9.]*\).*/\1/p" | median_of
 }
 
 echo "command round trips: $reps rounds x $requests requests, data ${#data} bytes," \

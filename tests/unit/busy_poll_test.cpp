@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -81,6 +82,27 @@ void chain(asio::io_context& io, std::size_t& ran, std::size_t left, const std::
   });
 }
 
+// A timer firing every 20 us (plus the kernel's timer slack) until `on_tick` returns false:
+// idle gaps far below the 1 ms ceiling, which open the window when spinning is on, even on a
+// loaded machine.
+class Ticker {
+ public:
+  Ticker(asio::io_context& io, std::function<bool(std::size_t)> on_tick)
+      : timer_(io), on_tick_(std::move(on_tick)) {}
+  void start() {
+    timer_.expires_after(20us);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && on_tick_(++ticks_)) start();
+    });
+  }
+  std::size_t ticks() const { return ticks_; }
+
+ private:
+  asio::steady_timer timer_;
+  std::function<bool(std::size_t)> on_tick_;
+  std::size_t ticks_ = 0;
+};
+
 }  // namespace
 
 TEST_CASE("the busy-polling loop runs what run() would, and stops when stopped", "[busy_poll]") {
@@ -88,21 +110,11 @@ TEST_CASE("the busy-polling loop runs what run() would, and stops when stopped",
     INFO("ceiling " << ceiling.count() << " us");
     asio::io_context io(1);
     SpinWindow window(ceiling);
-    // Timers 20 us apart (plus the kernel's timer slack): gaps far below the 1 ms ceiling,
-    // which open the window when spinning is on, even on a loaded machine.
-    asio::steady_timer tick(io);
-    std::size_t ticks = 0;
-    std::function<void()> arm = [&] {
-      tick.expires_after(20us);
-      tick.async_wait([&](boost::system::error_code ec) {
-        if (ec) return;
-        if (++ticks < 50) arm();
-      });
-    };
+    Ticker ticker(io, [](std::size_t n) { return n < 50; });
     // The timers start once the chain of posts has run: the gaps they leave are what the
     // window learns from (while the chain runs the loop is never idle).
     std::size_t posted = 0;
-    chain(io, posted, 1000, arm);
+    chain(io, posted, 1000, [&] { ticker.start(); });
     // Outstanding work (like meganed's signal sets) keeps the loop alive until the stop.
     asio::steady_timer forever(io, asio::steady_timer::time_point::max());
     forever.async_wait([](boost::system::error_code) {});
@@ -112,7 +124,7 @@ TEST_CASE("the busy-polling loop runs what run() would, and stops when stopped",
     run_busy_polling(io, window);  // returns only because of the stop
     CHECK(io.stopped());
     CHECK(posted == 1000);
-    CHECK(ticks == 50);
+    CHECK(ticker.ticks() == 50);
     if (ceiling > 0us) {
       CHECK(window.current() > 0ns);  // 20 us gaps kept it open
     } else {
@@ -135,26 +147,19 @@ TEST_CASE("the busy-polling loop returns when it runs out of work, as run() does
 TEST_CASE("a reload switches spinning on and off while the loop runs", "[busy_poll]") {
   asio::io_context io(1);
   SpinWindow window(0us);
-  asio::steady_timer tick(io);
-  std::size_t ticks = 0;
-  std::function<void()> arm = [&] {
-    tick.expires_after(20us);
-    tick.async_wait([&](boost::system::error_code ec) {
-      if (ec) return;
-      ++ticks;
-      if (ticks == 20) window.set_ceiling(1000us);  // as Daemon::apply_reloaded does
-      if (ticks == 60) {
-        CHECK(window.current() > 0ns);
-        window.set_ceiling(0us);
-      }
-      if (ticks == 80) {
-        CHECK(window.current() == 0ns);
-        return;  // no more work: the loop returns
-      }
-      arm();
-    });
-  };
-  arm();
+  Ticker ticker(io, [&](std::size_t n) {
+    if (n == 20) window.set_ceiling(1000us);  // as Daemon::apply_reloaded does
+    if (n == 60) {
+      CHECK(window.current() > 0ns);
+      window.set_ceiling(0us);
+    }
+    if (n == 80) {
+      CHECK(window.current() == 0ns);
+      return false;  // no more work: the loop returns
+    }
+    return true;
+  });
+  ticker.start();
   run_busy_polling(io, window);
-  CHECK(ticks == 80);
+  CHECK(ticker.ticks() == 80);
 }
