@@ -11,10 +11,10 @@
 
 #include "cache_snapshot_dir.hpp"
 #include "child_process.hpp"
-#include "loop/busy_poll_loop.hpp"
 #include "cpu_set.hpp"
 #include "json_writer.hpp"
 #include "log_level.hpp"
+#include "loop/busy_poll_loop.hpp"
 #include "gateway/gateway_bot.hpp"
 #include "plan.hpp"
 #include "metrics/metrics_text.hpp"
