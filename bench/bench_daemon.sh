@@ -1,6 +1,6 @@
 # Sourced by the benchmarks that run a real meganed whose benchmark cluster writes its results
-# to a file and then exits for good (commands.sh, busy_poll_cost.sh). Needs $bin (meganed's
-# directory) and $timeout_s (seconds one run may take).
+# to a file and then exits for good (commands.sh, busy_poll_cost.sh, fetch_bench.sh). Needs
+# $bin (meganed's directory) and $timeout_s (seconds one run may take).
 daemon_pid=
 
 # daemon_config FILE NAME BUSY_POLL_US SOCKET CPU CLUSTER_ARGS: the benchmark bot, one cluster

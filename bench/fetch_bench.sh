@@ -27,9 +27,9 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/megane-fetch.XXXXXX")
 fakecord_pid=
-daemon_pid=
+source "$(dirname "$0")/bench_daemon.sh"
 cleanup() {
-  [[ -n $daemon_pid ]] && kill -TERM "$daemon_pid" 2>/dev/null || true
+  daemon_stop
   [[ -n $fakecord_pid ]] && kill "$fakecord_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$tmp"
@@ -67,27 +67,10 @@ TOML
 
 echo "fetch round trips: $reps reps x $requests requests per kind, $guilds guilds x $members members x" \
   "$channels channels x $roles roles, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-"$bin/meganed" --config "$tmp/bot.toml" >"$tmp/meganed.log" 2>&1 &
-daemon_pid=$!
-waited=0
-until [[ -f $out ]]; do
-  if ! kill -0 "$daemon_pid" 2>/dev/null || ((waited >= timeout_s * 10)); then
-    echo "no results; meganed's log:" >&2
-    tail -n 30 "$tmp/meganed.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-  waited=$((waited + 1))
-done
-if grep -q '"error"' "$out"; then
-  echo "the benchmark cluster failed: $(cat "$out")" >&2
-  exit 1
-fi
+daemon_run "$tmp/bot.toml" "$out" "$tmp/meganed.log"
 
 median() {  # median KIND FIELD
-  grep "\"kind\":\"$1\"" "$out" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" | sort -g |
-    awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2];
-                              else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  grep "\"kind\":\"$1\"" "$out" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" | median_of
 }
 errors=$(sed -n 's/.*"errors":\([0-9]*\).*/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
 echo
