@@ -5,7 +5,6 @@
 #include <string>
 #include <utility>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/system/system_error.hpp>
 #include <spdlog/spdlog.h>
@@ -20,8 +19,6 @@ namespace asio = boost::asio;
 using proto::MessageType;
 
 constexpr std::chrono::milliseconds subscribe_timeout{10'000};
-// Cancellation signals kept for reuse; more than this many idle ones are freed.
-constexpr std::size_t max_spare_signals = 256;
 
 std::string describe(const std::exception_ptr& e) {
   try {
@@ -41,7 +38,11 @@ proto::ByteView bytes_of(std::string_view text) {
 
 Inbox::Inbox(Worker& worker, IpcClient& ipc, asio::io_context& io,
              std::shared_ptr<spdlog::logger> logger)
-    : worker_(worker), ipc_(ipc), io_(io), logger_(std::move(logger)) {}
+    : worker_(worker),
+      ipc_(ipc),
+      io_(io),
+      logger_(std::move(logger)),
+      runners_(io, logger_, [this](Delivery& d) { return handle(d); }) {}
 
 void Inbox::dispatch(const proto::FrameHeader& header, proto::ByteView payload) {
   if (header.type == MessageType::command_deliver) {
@@ -72,34 +73,19 @@ void Inbox::deliver(const proto::FrameHeader& header, proto::ByteView payload) {
     return;
   }
   if (stopping_) return;  // the connection closes soon; the sender sees target_exited
-  CommandRequest request;
+  Delivery delivery;
+  delivery.request_id = header.request_id;
+  CommandRequest& request = delivery.request;
   request.origin_role = d.origin_role;
   request.origin_cluster = d.origin_cluster;
   request.origin_service = std::move(d.origin_service);
   request.receptive = d.receptive && header.request_id != 0;
   request.data = JsonText(std::move(d.data));
-
-  reclaim_finished();
-  const std::uint64_t key = next_key_++;
-  Signal held;
-  if (spare_.empty()) {
-    held = std::make_unique<asio::cancellation_signal>();
-  } else {
-    held = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  asio::cancellation_signal& signal = *held;
-  running_.emplace(key, std::move(held));
-  // Started inline when we are on the loop (we are): handlers start in arrival order, which
-  // keeps one sender's fire-and-forget commands in order up to their first suspension.
-  asio::co_spawn(io_, handle(header.request_id, std::move(request)),
-                 asio::bind_cancellation_slot(signal.slot(), [this, key](std::exception_ptr e) {
-                   if (e) logger_->error("command handler failed: {}", describe(e));
-                   finished_.push_back(key);
-                 }));
+  runners_.run(std::move(delivery));
 }
 
-asio::awaitable<void> Inbox::handle(std::uint32_t request_id, CommandRequest request) {
+asio::awaitable<void> Inbox::handle(Delivery& delivery) {
+  const CommandRequest& request = delivery.request;
   std::optional<CommandResult> result;
   try {
     result = co_await worker_.handle_command(request);
@@ -114,7 +100,7 @@ asio::awaitable<void> Inbox::handle(std::uint32_t request_id, CommandRequest req
     logger_->error("handle_command() threw a non-exception on a command from {}", request.origin());
     result = CommandResult::error("the command handler failed");
   }
-  answer(request_id, request, *result);
+  answer(delivery.request_id, request, *result);
 }
 
 void Inbox::answer(std::uint32_t request_id, const CommandRequest& request,
@@ -254,20 +240,9 @@ asio::awaitable<void> Inbox::request_events(std::uint32_t mask) {
   }
 }
 
-void Inbox::reclaim_finished() {
-  for (const std::uint64_t key : finished_) {
-    auto it = running_.find(key);
-    if (it == running_.end()) continue;
-    if (spare_.size() < max_spare_signals) spare_.push_back(std::move(it->second));
-    running_.erase(it);
-  }
-  finished_.clear();
-}
-
 void Inbox::cancel_all() {
   stopping_ = true;
-  reclaim_finished();  // a finished handler's co_spawn must not be signalled
-  for (auto& [key, signal] : running_) signal->emit(asio::cancellation_type::terminal);
+  runners_.cancel_all();
 }
 
 }  // namespace megane::detail

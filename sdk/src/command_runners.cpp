@@ -1,0 +1,127 @@
+#include "command_runners.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+namespace megane::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+struct CommandRunners::Runner {
+  // Resumes the parked coroutine: true with `next` filled in, false to make it end.
+  using Wake = asio::async_result<asio::use_awaitable_t<>, void(bool)>::handler_type;
+
+  std::optional<Wake> parked;
+  std::optional<Delivery> next;
+  asio::cancellation_signal signal;
+  bool done = false;  // its loop returned; co_spawn's completion may still be on its way
+};
+
+CommandRunners::CommandRunners(asio::io_context& io, std::shared_ptr<spdlog::logger> logger, Handle handle,
+                               std::size_t max_idle)
+    : io_(io), logger_(std::move(logger)), handle_(std::move(handle)), max_idle_(max_idle) {}
+
+// A runner still parked here holds its coroutine through `parked`; freeing that destroys the
+// coroutine without resuming it, which is safe (it holds no resources but its frame).
+CommandRunners::~CommandRunners() = default;
+
+void CommandRunners::run(Delivery delivery) {
+  if (stopping_) return;
+  if (parked_.empty()) {
+    spawn(std::move(delivery));
+    return;
+  }
+  Runner* r = parked_.back();
+  parked_.pop_back();
+  r->next.emplace(std::move(delivery));
+  Runner::Wake wake = std::move(*r->parked);
+  r->parked.reset();
+  // Resumes the coroutine right here, as dispatch would on this thread. What it lets escape
+  // reaches co_spawn's completion, not us.
+  std::move(wake)(true);
+}
+
+void CommandRunners::spawn(Delivery delivery) {
+  reclaim();
+  live_.push_back(std::make_unique<Runner>());
+  Runner* r = live_.back().get();
+  // Started inline (we are on the loop): the first delivery is handled before this returns.
+  asio::co_spawn(io_, loop(*r, std::move(delivery)),
+                 asio::bind_cancellation_slot(r->signal.slot(), [this, r](std::exception_ptr e) {
+                   if (e) logger_->error("command handler failed: {}", describe(e));
+                   ended(r);
+                 }));
+}
+
+asio::awaitable<void> CommandRunners::loop(Runner& runner, Delivery first) {
+  struct MarkDone {
+    Runner& r;
+    ~MarkDone() { r.done = true; }
+  } mark_done{runner};
+  Delivery job = std::move(first);
+  for (;;) {
+    co_await handle_(job);
+    if (stopping_ || parked_.size() >= max_idle_) co_return;
+    parked_.push_back(&runner);
+    const bool go = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
+        [&runner](Runner::Wake wake) { runner.parked.emplace(std::move(wake)); }, asio::use_awaitable);
+    if (!go || !runner.next) co_return;
+    job = std::move(*runner.next);
+    runner.next.reset();
+  }
+}
+
+void CommandRunners::ended(Runner* runner) {
+  std::erase(parked_, runner);  // not parked when it ends, but cheap to be sure
+  auto it = std::find_if(live_.begin(), live_.end(), [runner](const auto& r) { return r.get() == runner; });
+  if (it == live_.end()) return;
+  ended_.push_back(std::move(*it));
+  live_.erase(it);
+}
+
+void CommandRunners::reclaim() { ended_.clear(); }
+
+void CommandRunners::cancel_all() {
+  if (stopping_) return;
+  stopping_ = true;
+  reclaim();
+  std::vector<Runner*> busy;
+  std::vector<Runner*> parked;
+  for (const auto& r : live_) {
+    if (r->parked) parked.push_back(r.get());
+    else if (!r->done) busy.push_back(r.get());  // a signal to a finished coroutine would throw from run()
+  }
+  parked_.clear();
+  for (Runner* r : busy) r->signal.emit(asio::cancellation_type::terminal);
+  for (Runner* r : parked) {
+    Runner::Wake wake = std::move(*r->parked);
+    r->parked.reset();
+    std::move(wake)(false);  // it ends; its completion comes later, from the loop
+  }
+}
+
+}  // namespace megane::detail
