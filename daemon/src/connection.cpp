@@ -82,6 +82,7 @@ asio::awaitable<void> Connection::read_loop() {
       break;
     }
     in_.commit(n);
+    handler_.on_read(*this);
     proto::FrameView frame;
     const FlushBatch batch;  // no co_await below until the batch ends
     for (;;) {

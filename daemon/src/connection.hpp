@@ -33,6 +33,9 @@ class Connection;
 class ConnectionHandler {
  public:
   virtual ~ConnectionHandler() = default;
+  // Once per read from the peer, before its frames: it is alive (one clock read per batch
+  // instead of one per frame).
+  virtual void on_read(Connection& conn) = 0;
   virtual void on_frame(Connection& conn, const proto::FrameView& frame) = 0;
   virtual void on_close(Connection& conn) = 0;
 };

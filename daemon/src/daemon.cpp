@@ -363,6 +363,11 @@ void Daemon::begin_shutdown(std::string_view why) {
   });
 }
 
+void Daemon::on_read(Connection& conn) {
+  // Any bytes from a child prove it alive, pongs included; its hello counts on acceptance.
+  if (conn.handshaken && conn.role != proto::Role::control) supervisor_->on_seen(conn.child_index, conn.generation);
+}
+
 void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
   if (!conn.handshaken) {
     handle_hello(conn, frame);
@@ -370,9 +375,8 @@ void Daemon::on_frame(Connection& conn, const proto::FrameView& frame) {
   }
   const auto& h = frame.header;
   const bool control_peer = conn.role == proto::Role::control;
-  if (!control_peer) supervisor_->on_seen(conn.child_index, conn.generation);
   if (h.has(proto::FrameFlags::reply)) {
-    // Pongs only prove life (done above); command results go back to whoever asked.
+    // Pongs only prove life (on_read); command results go back to whoever asked.
     if (h.type == MessageType::command_result || h.type == MessageType::fetch_result) router_->on_result(conn, frame);
     else if (h.type == MessageType::stats_report && !control_peer) stats_->on_report(conn, frame);
     return;

@@ -53,6 +53,7 @@ class Daemon final : public ConnectionHandler {
   // SIGHUP). A file that does not load changes nothing: the error comes back instead.
   std::variant<ReloadReport, ConfigError> reload(std::string_view origin);
 
+  void on_read(Connection& conn) override;
   void on_frame(Connection& conn, const proto::FrameView& frame) override;
   void on_close(Connection& conn) override;
 
