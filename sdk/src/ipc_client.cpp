@@ -473,17 +473,22 @@ bool IpcClient::send_reply(MessageType type, std::uint32_t request_id, proto::By
   return impl_ && impl_->enqueue(type, flags, request_id, payload);
 }
 
+// Not a coroutine of its own: the caller's co_await goes straight to the initiation, one
+// coroutine frame and one resumption fewer per request than a co_return co_await here.
 asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload,
                                           std::chrono::milliseconds timeout) {
-  const std::shared_ptr<Impl> self = impl_;
-  if (!self || !self->open) co_return failure(IpcStatus::disconnected, "not connected to meganed");
-  const std::uint32_t id = self->next_request_id();
-  if (!self->enqueue(type, 0, id, payload)) {
-    co_return failure(IpcStatus::disconnected, fmt::format("could not send {}", proto::to_string(type)));
-  }
-  // Suspends until the reply, the deadline or a cancellation resumes us (ReplyWaiters).
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
-      [&self, id, type, timeout](detail::ReplyWaiters::Handler handler) {
+  return asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
+      [self = impl_, type, timeout, payload = std::move(payload)](detail::ReplyWaiters::Handler handler) {
+        // A failure is posted: the awaiting coroutine resumes from the loop, not from here.
+        auto fail_with = [&](Reply r) {
+          asio::post(self->executor, [h = std::move(handler), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+        };
+        if (!self || !self->open) return fail_with(failure(IpcStatus::disconnected, "not connected to meganed"));
+        const std::uint32_t id = self->next_request_id();
+        if (!self->enqueue(type, 0, id, payload)) {
+          return fail_with(failure(IpcStatus::disconnected, fmt::format("could not send {}", proto::to_string(type))));
+        }
+        // Suspended until the reply, the deadline or a cancellation resumes us (ReplyWaiters).
         self->pending.add(id, type, timeout, std::move(handler));
       },
       asio::use_awaitable);
