@@ -1,7 +1,9 @@
 # Sourced by the benchmarks that run a real meganed whose benchmark cluster writes its results
 # to a file and then exits for good (commands.sh, busy_poll_cost.sh, fetch_bench.sh). Needs
-# $bin (meganed's directory) and $timeout_s (seconds one run may take).
+# $bin (meganed's directory) and $timeout_s (seconds one run may take). daemon_launcher, if
+# set, is a command meganed runs under (e.g. taskset -c 0; its children inherit the CPU mask).
 daemon_pid=
+daemon_launcher=()
 
 # daemon_config FILE NAME BUSY_POLL_US SOCKET CPU CLUSTER_ARGS: the benchmark bot, one cluster
 # (megane_bench_cluster with CLUSTER_ARGS, a TOML array's inside) pinned to CPU, commanding
@@ -51,7 +53,7 @@ daemon_stop() {
 # into place at OUT, then stops it; exits the script if meganed dies or the results say error.
 daemon_run() {
   local config=$1 out=$2 log=$3 waited=0
-  "$bin/meganed" --config "$config" >>"$log" 2>&1 &
+  "${daemon_launcher[@]}" "$bin/meganed" --config "$config" >>"$log" 2>&1 &
   daemon_pid=$!
   until [[ -f $out ]]; do
     if ! kill -0 "$daemon_pid" 2>/dev/null; then

@@ -11,7 +11,10 @@
 # default 50000), WARMUP (default 2000), RESULTS (also copy the raw JSON lines there),
 # TIMEOUT (seconds one meganed round may take, default 300), HALT_POLL_NS (run under that
 # guest_halt_poll_ns, root only, restored at exit: bench/haltpoll.sh), BUSY_POLL_US (meganed's
-# [ipc] busy_poll_us, default 0 as meganed's own default: never spin).
+# [ipc] busy_poll_us, default 0 as meganed's own default: never spin), ONE_CPU=1 (every process
+# of both, meganed and the service included, on the one CPU the cluster is pinned to: no
+# cross-CPU wake-ups, so ops/s measures the CPU a command costs rather than the wake-up
+# latency, which on a VM varies a lot from hour to hour).
 set -euo pipefail
 
 build=${1:?usage: bench/commands.sh BUILD_DIR}
@@ -20,6 +23,7 @@ requests=${REQUESTS:-50000}
 warmup=${WARMUP:-2000}
 timeout_s=${TIMEOUT:-300}
 busy_poll_us=${BUSY_POLL_US:-0}
+one_cpu=${ONE_CPU:-0}
 # Small JSON, the same bytes for megane and the floor. No single quotes: it goes into a TOML
 # literal string.
 data='{"op":"echo","seq":123456,"pad":"0123456789abcdef"}'
@@ -33,6 +37,7 @@ done
 # service, the relay and the echo run wherever the scheduler puts them. Same placement, so a
 # wake-up that crosses CPUs (expensive on VMs) is paid alike.
 cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[^0-9].*//')
+floor_launcher=()
 
 # Short path: the socket's path must fit sockaddr_un.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/megane-cmdbench.XXXXXX")
@@ -47,6 +52,10 @@ cleanup() {
 trap cleanup EXIT
 haltpoll_apply
 trap 'exit 130' INT TERM
+if [[ $one_cpu == 1 ]]; then
+  daemon_launcher=(taskset -c "$cpu")
+  floor_launcher=(taskset -c "$cpu")
+fi
 
 write_config() {  # $1: the cluster's output file
   daemon_config "$tmp/bot.toml" command-bench "$busy_poll_us" "$tmp/megane.sock" "$cpu" \
@@ -61,7 +70,7 @@ run_megane() {  # $1: round number
 }
 
 run_floor() {
-  "$bin/megane_two_hop_floor" --requests "$requests" --reps 1 --warmup "$warmup" --data "$data" \
+  "${floor_launcher[@]}" "$bin/megane_two_hop_floor" --requests "$requests" --reps 1 --warmup "$warmup" --data "$data" \
     --client-cpu "$cpu" >>"$results"
 }
 
@@ -72,7 +81,8 @@ median() {
 
 echo "command round trips: $reps rounds x $requests requests, data ${#data} bytes," \
   "$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1))," \
-  "load $(cut -d' ' -f1-3 /proc/loadavg), $(haltpoll_describe), meganed busy_poll_us $busy_poll_us" >&2
+  "load $(cut -d' ' -f1-3 /proc/loadavg), $(haltpoll_describe), meganed busy_poll_us $busy_poll_us," \
+  "$([[ $one_cpu == 1 ]] && echo "everything on CPU $cpu" || echo "cluster and floor client on CPU $cpu")" >&2
 for round in $(seq "$reps"); do
   echo "round $round/$reps" >&2
   run_floor

@@ -35,9 +35,11 @@ struct CommandRunners::Runner {
   // Resumes the parked coroutine: true with `next` filled in, false to make it end.
   using Wake = asio::async_result<asio::use_awaitable_t<>, void(bool)>::handler_type;
 
+  // First, so it is destroyed last: a parked coroutine destroyed with its runner still
+  // refers to the signal's slot (the co_spawn's cancellation handler) while it unwinds.
+  asio::cancellation_signal signal;
   std::optional<Wake> parked;
   std::optional<Delivery> next;
-  asio::cancellation_signal signal;
   bool done = false;  // its loop returned; co_spawn's completion may still be on its way
 };
 
@@ -78,21 +80,25 @@ void CommandRunners::spawn(Delivery delivery) {
 }
 
 asio::awaitable<void> CommandRunners::loop(Runner& runner, Delivery first) {
-  struct MarkDone {
-    Runner& r;
-    ~MarkDone() { r.done = true; }
-  } mark_done{runner};
-  Delivery job = std::move(first);
-  for (;;) {
-    co_await handle_(job);
-    if (stopping_ || parked_.size() >= max_idle_) co_return;
-    parked_.push_back(&runner);
-    const bool go = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
-        [&runner](Runner::Wake wake) { runner.parked.emplace(std::move(wake)); }, asio::use_awaitable);
-    if (!go || !runner.next) co_return;
-    job = std::move(*runner.next);
-    runner.next.reset();
+  // `done` is set on the way out, not from a destructor: a busy coroutine can be destroyed
+  // with the io_context after this pool (and its runners) are gone.
+  try {
+    Delivery job = std::move(first);
+    for (;;) {
+      co_await handle_(job);
+      if (stopping_ || parked_.size() >= max_idle_) break;
+      parked_.push_back(&runner);
+      const bool go = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
+          [&runner](Runner::Wake wake) { runner.parked.emplace(std::move(wake)); }, asio::use_awaitable);
+      if (!go || !runner.next) break;
+      job = std::move(*runner.next);
+      runner.next.reset();
+    }
+  } catch (...) {
+    runner.done = true;
+    throw;
   }
+  runner.done = true;
 }
 
 void CommandRunners::ended(Runner* runner) {

@@ -178,3 +178,21 @@ TEST_CASE("command runners: a handler that throws ends its runner, and the next 
   CHECK(handled == std::vector<std::uint32_t>{1, 3});
   stop(io, runners);
 }
+
+TEST_CASE("command runners: destroyed with runners parked and busy, without a stop", "[unit][sdk]") {
+  // A worker that fails before its stop sequence destroys the pool as it is; nothing may be
+  // touched after it is freed (the ASan build checks).
+  asio::io_context io;
+  Recorder rec(io, 10s);
+  {
+    CommandRunners runners(io, quiet_logger(), handle_with(rec));
+    asio::post(io, [&] {
+      runners.run(numbered(1));  // suspended
+      runners.run(numbered(2));  // done, its runner parked
+    });
+    run_until(io, [&] { return rec.finished.size() == 1; });
+    CHECK(runners.idle() == 1);
+    CHECK(runners.runners() == 2);
+  }
+  io.stop();  // the busy one's timer is still queued; destroying io frees it
+}
