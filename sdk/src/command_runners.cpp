@@ -13,23 +13,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "exception_text.hpp"
+
 namespace megane::detail {
 
 namespace asio = boost::asio;
-
-namespace {
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
-}  // namespace
 
 struct CommandRunners::Runner {
   // Resumes the parked coroutine: true with `next` filled in, false to make it end.
@@ -74,7 +62,7 @@ void CommandRunners::spawn(Delivery delivery) {
   // Started inline (we are on the loop): the first delivery is handled before this returns.
   asio::co_spawn(io_, loop(*r, std::move(delivery)),
                  asio::bind_cancellation_slot(r->signal.slot(), [this, r](std::exception_ptr e) {
-                   if (e) logger_->error("command handler failed: {}", describe(e));
+                   if (e) logger_->error("command handler failed: {}", exception_text(e));
                    ended(r);
                  }));
 }

@@ -12,6 +12,8 @@
 #include <megane/proto/command_messages.hpp>
 #include <megane/proto/fetch_messages.hpp>
 
+#include "exception_text.hpp"
+
 namespace megane::detail {
 namespace {
 
@@ -19,16 +21,6 @@ namespace asio = boost::asio;
 using proto::MessageType;
 
 constexpr std::chrono::milliseconds subscribe_timeout{10'000};
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 
 proto::ByteView bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -223,7 +215,7 @@ void Inbox::subscribe() {
   const std::uint32_t mask = proto::event_bit(proto::EventKind::all_clusters_ready) |
                              proto::event_bit(proto::EventKind::all_members_cached) | worker_.event_mask();
   asio::co_spawn(io_, request_events(mask), [log = logger_](std::exception_ptr e) {
-    if (e) log->error("subscribing to events failed: {}", describe(e));
+    if (e) log->error("subscribing to events failed: {}", exception_text(e));
   });
 }
 

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "reply_waiters.hpp"
+#include "exception_text.hpp"
 
 namespace megane {
 
@@ -45,16 +46,6 @@ Reply failure(IpcStatus status, std::string message) {
   r.status = status;
   r.error = local_error(std::move(message));
   return r;
-}
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
 }
 
 bool is_error_frame(const proto::FrameHeader& h) {
@@ -206,7 +197,7 @@ void IpcClient::Impl::start() {
   open = true;
   auto log_failure = [log = logger](const char* what) {
     return [log, what](std::exception_ptr e) {
-      if (e) log->error("IPC {} loop failed: {}", what, describe(e));
+      if (e) log->error("IPC {} loop failed: {}", what, megane::detail::exception_text(e));
     };
   };
   asio::co_spawn(executor, read_loop(shared_from_this()), log_failure("read"));

@@ -28,22 +28,13 @@
 #include <megane/sdk/version.hpp>
 
 #include "inbox.hpp"
+#include "exception_text.hpp"
 
 namespace megane::detail {
 namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 
 std::string_view signal_name(int sig) {
   switch (sig) {
@@ -72,7 +63,7 @@ class Runtime {
     install_signals();
     asio::co_spawn(io_, start(make_worker), [this](std::exception_ptr e) {
       if (!e) return;
-      logger_->error("start-up failed: {}", describe(e));
+      logger_->error("start-up failed: {}", megane::detail::exception_text(e));
       finish(1);
     });
     io_.run();
@@ -208,9 +199,9 @@ void Runtime::on_launch_done(const std::exception_ptr& e) {
   if (!e) {
     logger_->debug("launch() returned");
   } else if (stopping_) {
-    logger_->debug("launch() ended while stopping: {}", describe(e));
+    logger_->debug("launch() ended while stopping: {}", megane::detail::exception_text(e));
   } else {
-    logger_->error("launch() failed: {}", describe(e));
+    logger_->error("launch() failed: {}", megane::detail::exception_text(e));
     stop(1, "launch() failed", /*call_shutdown=*/false);
   }
 }
@@ -221,7 +212,7 @@ void Runtime::stop(int exit_code, std::string_view why, bool call_shutdown) {
   exit_code_ = exit_code;
   logger_->info("stopping: {}", why);
   asio::co_spawn(io_, stop_sequence(call_shutdown), [this](std::exception_ptr e) {
-    if (e) logger_->error("stop sequence failed: {}", describe(e));
+    if (e) logger_->error("stop sequence failed: {}", megane::detail::exception_text(e));
     finish(exit_code_);
   });
 }
