@@ -10,6 +10,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -23,8 +24,6 @@ struct CommandRunners::Runner {
   // Resumes the parked coroutine: true with `next` filled in, false to make it end.
   using Wake = asio::async_result<asio::use_awaitable_t<>, void(bool)>::handler_type;
 
-  // First, so it is destroyed last: a parked coroutine destroyed with its runner still
-  // refers to the signal's slot (the co_spawn's cancellation handler) while it unwinds.
   asio::cancellation_signal signal;
   std::optional<Wake> parked;
   std::optional<Delivery> next;
@@ -35,12 +34,14 @@ CommandRunners::CommandRunners(asio::io_context& io, std::shared_ptr<spdlog::log
                                std::size_t max_idle)
     : io_(io), logger_(std::move(logger)), handle_(std::move(handle)), max_idle_(max_idle) {}
 
-// A runner still parked here holds its coroutine through `parked`; freeing that destroys the
-// coroutine without resuming it, which is safe (it holds no resources but its frame).
+// A runner still parked here holds its coroutine through `parked`; freeing that has the
+// io_context destroy the coroutine later, unresumed. Neither that nor the destruction of a busy
+// one (still queued in the io_context) touches the runner or its signal.
 CommandRunners::~CommandRunners() = default;
 
 void CommandRunners::run(Delivery delivery) {
   if (stopping_) return;
+  reclaim();  // runners that ended after a burst are freed even when none is spawned again
   if (parked_.empty()) {
     spawn(std::move(delivery));
     return;
@@ -73,11 +74,19 @@ asio::awaitable<void> CommandRunners::loop(Runner& runner, Delivery first) {
   try {
     Delivery job = std::move(first);
     for (;;) {
+      // Each handler starts with the coroutine's defaults, as under a co_spawn of its own:
+      // what the last one set (throw_if_cancelled, a cancellation filter) does not carry over.
+      co_await asio::this_coro::reset_cancellation_state();
+      co_await asio::this_coro::throw_if_cancelled(true);
       co_await handle_(job);
       if (stopping_ || parked_.size() >= max_idle_) break;
-      parked_.push_back(&runner);
       const bool go = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
-          [&runner](Runner::Wake wake) { runner.parked.emplace(std::move(wake)); }, asio::use_awaitable);
+          [this, &runner](Runner::Wake wake) {
+            // Listed as parked only once it is: nothing can pick a runner that has no way in.
+            runner.parked.emplace(std::move(wake));
+            parked_.push_back(&runner);
+          },
+          asio::use_awaitable);
       if (!go || !runner.next) break;
       job = std::move(*runner.next);
       runner.next.reset();

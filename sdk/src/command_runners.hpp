@@ -31,6 +31,9 @@ struct Delivery {
   CommandRequest request;
 };
 
+// The io_context must outlive the pool (it destroys the coroutines), and a busy coroutine must
+// not be resumed after the pool is gone: stop with cancel_all() and let the loop drain, or
+// stop the loop (the SDK's runtime does one or the other before it destroys the pool).
 class CommandRunners {
  public:
   // Handles one delivery to the end, answer included; must not throw (what escapes is logged).
@@ -47,7 +50,9 @@ class CommandRunners {
   void run(Delivery delivery);
 
   // Stopping: parked runners end; busy ones get a terminal cancellation (their handler's
-  // pending operation fails with operation_aborted).
+  // pending operation fails with operation_aborted). Call it from a handler of its own (post
+  // first), not from inside a command handler: Asio's co_spawn throws out of run() when a
+  // coroutine cancelled before its first suspension completes.
   void cancel_all();
 
   std::size_t idle() const noexcept { return parked_.size(); }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -470,9 +471,11 @@ asio::awaitable<Reply> IpcClient::request(MessageType type, proto::Bytes payload
                                           std::chrono::milliseconds timeout) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(Reply)>(
       [self = impl_, type, timeout, payload = std::move(payload)](detail::ReplyWaiters::Handler handler) {
-        // A failure is posted: the awaiting coroutine resumes from the loop, not from here.
+        // A failure is posted to the coroutine's own executor (there may be no client behind a
+        // moved-from IpcClient): it resumes from the loop, not from inside this call.
         auto fail_with = [&](Reply r) {
-          asio::post(self->executor, [h = std::move(handler), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+          const auto ex = asio::get_associated_executor(handler);
+          asio::post(ex, [h = std::move(handler), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
         };
         if (!self || !self->open) return fail_with(failure(IpcStatus::disconnected, "not connected to meganed"));
         const std::uint32_t id = self->next_request_id();

@@ -65,10 +65,11 @@ CommandRunners::Handle handle_with(Recorder& r) {
 }
 
 // Runs the loop's handlers one at a time until `done` holds (parked runners keep the loop
-// from running out of work, as in a worker until it stops).
+// from running out of work, as in a worker until it stops); fails rather than hangs when
+// nothing happens for a while.
 template <class Done>
 void run_until(asio::io_context& io, Done done) {
-  while (!done()) REQUIRE(io.run_one() == 1);
+  while (!done()) REQUIRE(io.run_one_for(std::chrono::seconds(5)) == 1);
 }
 
 // What the worker does when it stops: after cancel_all() nothing is left, and run() returns.
@@ -146,7 +147,9 @@ TEST_CASE("command runners: cancel_all aborts busy handlers, ends parked runners
   CommandRunners runners(io, quiet_logger(), handle_with(rec));
   asio::post(io, [&] {
     for (std::uint32_t id = 1; id <= 6; ++id) runners.run(numbered(id));
-    CHECK(runners.runners() == 4);  // 1, 3, 5 suspended; one more ran 2, 4 and 6
+    // 1 on a runner of its own; 2 and 4 each on a new runner that then took 3 and 5; 6 on a
+    // fourth, now parked.
+    CHECK(runners.runners() == 4);
     runners.cancel_all();
     runners.run(numbered(8));
   });

@@ -5,16 +5,20 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <megane/proto/frame.hpp>
@@ -47,6 +51,10 @@ std::string socket_path() {
 }
 
 proto::Bytes bytes(std::string_view text) { return {text.begin(), text.end()}; }
+
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
 
 // Accepts one client, answers its hello, then answers every request with its own payload
 // reversed, except a payload "silent", which it never answers.
@@ -83,13 +91,33 @@ TEST_CASE("ipc client: a request before connecting is answered disconnected, fro
   asio::io_context io;
   IpcClient client(io.get_executor(), quiet_logger());
   std::optional<Reply> got;
+  bool loop_ran_first = false;
   asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { got = co_await client.request(proto::MessageType::store_get, bytes("x"), 10s); },
-      asio::detached);
+      io,
+      [&]() -> asio::awaitable<void> {
+        // Queued before the request: it runs before the answer only if the answer is posted.
+        asio::post(io, [&] { loop_ran_first = true; });
+        got = co_await client.request(proto::MessageType::store_get, bytes("x"), 10s);
+      },
+      rethrow);
   io.run();
   REQUIRE(got);
   CHECK(got->status == IpcStatus::disconnected);
   CHECK(got->error.message == "not connected to meganed");
+  CHECK(loop_ran_first);
+}
+
+TEST_CASE("ipc client: a moved-from client answers a request disconnected instead of crashing", "[unit][sdk][ipc]") {
+  asio::io_context io;
+  IpcClient client(io.get_executor(), quiet_logger());
+  IpcClient other = std::move(client);
+  std::optional<Reply> got;
+  asio::co_spawn(
+      io, [&]() -> asio::awaitable<void> { got = co_await client.request(proto::MessageType::store_get, bytes("x"), 10s); },
+      rethrow);
+  io.run();
+  REQUIRE(got);
+  CHECK(got->status == IpcStatus::disconnected);
 }
 
 TEST_CASE("ipc client: replies by id, a deadline without a reply, and requests after close()", "[unit][sdk][ipc]") {
@@ -101,6 +129,7 @@ TEST_CASE("ipc client: replies by id, a deadline without a reply, and requests a
 
   IpcClient client(io.get_executor(), quiet_logger());
   std::vector<Reply> got;
+  std::exception_ptr failed;
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
@@ -113,9 +142,15 @@ TEST_CASE("ipc client: replies by id, a deadline without a reply, and requests a
         client.close();
         got.push_back(co_await client.request(proto::MessageType::store_get, bytes("late"), 10s));
       },
-      asio::detached);
+      [&](std::exception_ptr e) {
+        // Whatever happened, nothing may keep the loop waiting: the daemon's accept, its read.
+        failed = e;
+        acceptor.close();
+        client.close();
+      });
   io.run();
   std::filesystem::remove(path);
+  rethrow(failed);
 
   REQUIRE(got.size() == 4);
   CHECK(got[0].ok());
@@ -124,4 +159,39 @@ TEST_CASE("ipc client: replies by id, a deadline without a reply, and requests a
   CHECK(got[2].ok());
   CHECK(got[2].payload == bytes("zyx"));  // the silent one's id did not confuse the next
   CHECK(got[3].status == IpcStatus::disconnected);
+}
+
+TEST_CASE("ipc client: cancelling the awaiting coroutine answers its request cancelled", "[unit][sdk][ipc]") {
+  asio::io_context io;
+  const std::string path = socket_path();
+  std::filesystem::remove(path);
+  stream::acceptor acceptor(io, stream::endpoint(path));
+  asio::co_spawn(io, scripted_daemon(acceptor), asio::detached);
+
+  IpcClient client(io.get_executor(), quiet_logger());
+  asio::cancellation_signal cancel;
+  std::optional<Reply> got;
+  std::exception_ptr failed;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        proto::Hello hello;
+        const megane::HandshakeResult shaken = co_await client.connect(path, hello);
+        REQUIRE(shaken.ok());
+        // Never answered; the signal below ends the wait long before the deadline.
+        asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
+        got = co_await client.request(proto::MessageType::store_get, bytes("silent"), 30s);
+      },
+      asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+        failed = e;
+        acceptor.close();
+        client.close();
+      }));
+  const auto started = std::chrono::steady_clock::now();
+  io.run();
+  std::filesystem::remove(path);
+  rethrow(failed);
+  REQUIRE(got);
+  CHECK(got->status == IpcStatus::cancelled);
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
 }
