@@ -41,7 +41,7 @@ CommandRunners::~CommandRunners() = default;
 
 void CommandRunners::run(Delivery delivery) {
   if (stopping_) return;
-  reclaim();  // runners that ended after a burst are freed even when none is spawned again
+  reclaim();  // runners that ended (after a burst, past max_idle) are freed here
   if (parked_.empty()) {
     spawn(std::move(delivery));
     return;
@@ -57,7 +57,6 @@ void CommandRunners::run(Delivery delivery) {
 }
 
 void CommandRunners::spawn(Delivery delivery) {
-  reclaim();
   live_.push_back(std::make_unique<Runner>());
   Runner* r = live_.back().get();
   // Started inline (we are on the loop): the first delivery is handled before this returns.

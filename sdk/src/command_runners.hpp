@@ -72,7 +72,7 @@ class CommandRunners {
   std::vector<std::unique_ptr<Runner>> live_;
   std::vector<Runner*> parked_;  // LIFO: the runner that parked last is the warmest
   // Runners whose coroutine completed. co_spawn still refers to their cancellation signal
-  // while it unwinds from the completion handler, so they are freed later (next spawn, stop).
+  // while it unwinds from the completion handler, so they are freed later (next delivery, stop).
   std::vector<std::unique_ptr<Runner>> ended_;
   bool stopping_ = false;
 };
