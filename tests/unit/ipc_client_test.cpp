@@ -85,6 +85,37 @@ asio::awaitable<void> scripted_daemon(stream::acceptor& acceptor) {
   }
 }
 
+// The socket's path, with whatever an earlier run left there removed.
+stream::endpoint fresh_endpoint(const std::string& path) {
+  std::filesystem::remove(path);
+  return stream::endpoint(path);
+}
+
+// One io_context with the scripted daemon listening and a client for it; finish() is what a
+// test's coroutine completion calls, so that whatever happened nothing keeps the loop waiting.
+struct Rig {
+  Rig() : path(socket_path()), acceptor(io, fresh_endpoint(path)) {
+    asio::co_spawn(io, scripted_daemon(acceptor), asio::detached);
+  }
+  ~Rig() { std::filesystem::remove(path); }
+
+  void finish(std::exception_ptr e) {
+    failed = e;
+    acceptor.close();
+    client.close();
+  }
+  void run() {
+    io.run();
+    rethrow(failed);
+  }
+
+  asio::io_context io;
+  std::string path;
+  stream::acceptor acceptor;
+  IpcClient client{io.get_executor(), quiet_logger()};
+  std::exception_ptr failed;
+};
+
 }  // namespace
 
 TEST_CASE("ipc client: a request before connecting is answered disconnected, from the loop", "[unit][sdk][ipc]") {
@@ -121,20 +152,14 @@ TEST_CASE("ipc client: a moved-from client answers a request disconnected instea
 }
 
 TEST_CASE("ipc client: replies by id, a deadline without a reply, and requests after close()", "[unit][sdk][ipc]") {
-  asio::io_context io;
-  const std::string path = socket_path();
-  std::filesystem::remove(path);
-  stream::acceptor acceptor(io, stream::endpoint(path));
-  asio::co_spawn(io, scripted_daemon(acceptor), asio::detached);
-
-  IpcClient client(io.get_executor(), quiet_logger());
+  Rig rig;
+  IpcClient& client = rig.client;
   std::vector<Reply> got;
-  std::exception_ptr failed;
   asio::co_spawn(
-      io,
+      rig.io,
       [&]() -> asio::awaitable<void> {
         proto::Hello hello;  // a named value: g++ 12 mishandles aggregate temporaries in co_await calls
-        const megane::HandshakeResult shaken = co_await client.connect(path, hello);
+        const megane::HandshakeResult shaken = co_await client.connect(rig.path, hello);
         REQUIRE(shaken.ok());
         got.push_back(co_await client.request(proto::MessageType::store_get, bytes("abc"), 10s));
         got.push_back(co_await client.request(proto::MessageType::store_get, bytes("silent"), 50ms));
@@ -142,15 +167,8 @@ TEST_CASE("ipc client: replies by id, a deadline without a reply, and requests a
         client.close();
         got.push_back(co_await client.request(proto::MessageType::store_get, bytes("late"), 10s));
       },
-      [&](std::exception_ptr e) {
-        // Whatever happened, nothing may keep the loop waiting: the daemon's accept, its read.
-        failed = e;
-        acceptor.close();
-        client.close();
-      });
-  io.run();
-  std::filesystem::remove(path);
-  rethrow(failed);
+      [&](std::exception_ptr e) { rig.finish(e); });
+  rig.run();
 
   REQUIRE(got.size() == 4);
   CHECK(got[0].ok());
@@ -162,35 +180,22 @@ TEST_CASE("ipc client: replies by id, a deadline without a reply, and requests a
 }
 
 TEST_CASE("ipc client: cancelling the awaiting coroutine answers its request cancelled", "[unit][sdk][ipc]") {
-  asio::io_context io;
-  const std::string path = socket_path();
-  std::filesystem::remove(path);
-  stream::acceptor acceptor(io, stream::endpoint(path));
-  asio::co_spawn(io, scripted_daemon(acceptor), asio::detached);
-
-  IpcClient client(io.get_executor(), quiet_logger());
+  Rig rig;
   asio::cancellation_signal cancel;
   std::optional<Reply> got;
-  std::exception_ptr failed;
   asio::co_spawn(
-      io,
+      rig.io,
       [&]() -> asio::awaitable<void> {
         proto::Hello hello;
-        const megane::HandshakeResult shaken = co_await client.connect(path, hello);
+        const megane::HandshakeResult shaken = co_await rig.client.connect(rig.path, hello);
         REQUIRE(shaken.ok());
         // Never answered; the signal below ends the wait long before the deadline.
-        asio::post(io, [&] { cancel.emit(asio::cancellation_type::terminal); });
-        got = co_await client.request(proto::MessageType::store_get, bytes("silent"), 30s);
+        asio::post(rig.io, [&] { cancel.emit(asio::cancellation_type::terminal); });
+        got = co_await rig.client.request(proto::MessageType::store_get, bytes("silent"), 30s);
       },
-      asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
-        failed = e;
-        acceptor.close();
-        client.close();
-      }));
+      asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) { rig.finish(e); }));
   const auto started = std::chrono::steady_clock::now();
-  io.run();
-  std::filesystem::remove(path);
-  rethrow(failed);
+  rig.run();
   REQUIRE(got);
   CHECK(got->status == IpcStatus::cancelled);
   CHECK(std::chrono::steady_clock::now() - started < 10s);
