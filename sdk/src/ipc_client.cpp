@@ -17,8 +17,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "reply_waiters.hpp"
 #include "exception_text.hpp"
+#include "reply_waiters.hpp"
 
 namespace megane {
 
