@@ -27,8 +27,8 @@
 #include <megane/sdk/logging.hpp>
 #include <megane/sdk/version.hpp>
 
-#include "inbox.hpp"
 #include "exception_text.hpp"
+#include "inbox.hpp"
 
 namespace megane::detail {
 namespace {
