@@ -7,12 +7,23 @@
 #
 #   HALT_POLL_NS=200000 bench/commands.sh BUILD     (root; restored when the script exits)
 haltpoll_file=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+haltpoll_driver_file=/sys/devices/system/cpu/cpuidle/current_driver
 haltpoll_saved=
+
+# The parameter exists whenever the module is built in, but only the haltpoll cpuidle driver
+# reads it: under another driver (or "none", plain HLT) the setting changes nothing.
+haltpoll_active() {
+  [[ -r $haltpoll_file && $(cat "$haltpoll_driver_file" 2>/dev/null) == haltpoll ]]
+}
 
 # Applies HALT_POLL_NS when set (needs root and the haltpoll driver); describes the setting.
 haltpoll_apply() {
   if [[ -n ${HALT_POLL_NS:-} ]]; then
     [[ -w $haltpoll_file ]] || { echo "HALT_POLL_NS: $haltpoll_file is not writable here" >&2; return 1; }
+    haltpoll_active || {
+      echo "HALT_POLL_NS: the cpuidle driver is '$(cat "$haltpoll_driver_file" 2>/dev/null)', not haltpoll: the setting would change nothing" >&2
+      return 1
+    }
     haltpoll_saved=$(cat "$haltpoll_file")
     echo "$HALT_POLL_NS" >"$haltpoll_file"
   fi
@@ -23,6 +34,6 @@ haltpoll_restore() {
   haltpoll_saved=
 }
 haltpoll_describe() {
-  if [[ -r $haltpoll_file ]]; then echo "guest_halt_poll_ns $(cat "$haltpoll_file")"
-  else echo "no cpuidle-haltpoll"; fi
+  if haltpoll_active; then echo "guest_halt_poll_ns $(cat "$haltpoll_file")"
+  else echo "no cpuidle-haltpoll (cpuidle driver: $(cat "$haltpoll_driver_file" 2>/dev/null || echo unknown))"; fi
 }
