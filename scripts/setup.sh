@@ -29,5 +29,11 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   # shellcheck disable=SC2086
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" ${CMAKE_ARGS:-} >/dev/null
 fi
+# ccache (CMakeLists.txt uses it when installed) keys on absolute paths by default, so every
+# new clone rebuilt everything (~17 min on 2 cores). Paths under the checkout hash relative, and
+# the working directory is left out of the key: a second clone at another path reuses the
+# objects (their debug info then names the first clone's directory). Set either to override.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 # Beast translation units take ~2 GB each: never more jobs than cores.
 cmake --build "$BUILD_DIR" -j "$(nproc)"
