@@ -1,10 +1,12 @@
 // The store's persistence: an append-only log of effects (log_record.hpp), written by one
-// background disk thread so the loop never waits for the disk. Completions are posted back to
-// the io_context.
+// background disk thread; completions are posted back to the io_context. Under everysec and no
+// the loop never waits for the disk. Under always, while the disk thread is idle, the loop
+// writes and fsyncs a turn's records itself (two thread hand-offs fewer per group commit), so it
+// waits for that fsync as Redis's appendfsync always does; rewrites never block it.
 //
 // Fsync policies and what an append's on_done(success) guarantees:
-//   always    the record is written and fsynced (group commit: the disk thread takes everything
-//             queued, writes it with one write(), fsyncs once, then completes all of it).
+//   always    the record is written and fsynced (group commit: everything one loop turn or one
+//             disk-thread pass has goes out in one write() and one fsync, then completes).
 //   everysec  the record reached the kernel; an fsync runs about once a second, so a power
 //             loss can lose about the last second. A failed background fsync fails the log.
 //   no        the record reached the kernel; the kernel decides when it reaches the disk.
