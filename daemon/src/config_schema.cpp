@@ -14,6 +14,7 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <megane/proto/command_messages.hpp>
 
 #include "config_gateway.hpp"
 #include "config_notifications.hpp"
@@ -402,7 +403,14 @@ class Schema : public TreeChecker {
       }
     }
     if (const Node* v = table ? get(*table, "request_timeout") : nullptr) {
-      if (auto d = duration(*v, "ipc.request_timeout", false)) out.request_timeout = *d;
+      if (auto d = duration(*v, "ipc.request_timeout", false)) {
+        if (d->count() > static_cast<std::int64_t>(proto::max_default_timeout_ms)) {
+          error(v->pos, "ipc.request_timeout",
+                fmt::format("expected at most 10m (give longer commands their own timeout), got {}ms", d->count()));
+        } else {
+          out.request_timeout = *d;
+        }
+      }
     }
     if (const Node* v = table ? get(*table, "busy_poll_us") : nullptr) {
       if (auto n = integer(*v, "ipc.busy_poll_us", 0, max_busy_poll_us)) {

@@ -15,13 +15,18 @@ using proto::MessageType;
 using detail::failure_of;
 using detail::not_sent;
 
-std::chrono::milliseconds effective(std::chrono::milliseconds timeout) {
-  return timeout.count() <= 0 ? default_command_timeout : timeout;
-}
-
+// 0 on the wire: meganed applies its ipc.request_timeout.
 std::uint32_t to_wire(std::chrono::milliseconds timeout) {
   return static_cast<std::uint32_t>(
-      std::min<std::int64_t>(timeout.count(), std::numeric_limits<std::uint32_t>::max()));
+      std::clamp<std::int64_t>(timeout.count(), 0, std::numeric_limits<std::uint32_t>::max()));
+}
+
+// How long the SDK itself waits for the daemon's answer, which always comes by the daemon's
+// deadline unless meganed hangs: with the daemon's default, up to the longest it may be.
+std::chrono::milliseconds local_wait(std::chrono::milliseconds timeout) {
+  const std::chrono::milliseconds daemon_deadline =
+      timeout.count() > 0 ? timeout : std::chrono::milliseconds(proto::max_default_timeout_ms);
+  return daemon_deadline + command_deadline_margin;
 }
 
 }  // namespace
@@ -47,7 +52,7 @@ std::uint32_t Worker::event_mask() const { return 0; }
 boost::asio::awaitable<CommandReply> Worker::send_service_command(std::string service,
                                                                   std::string data,
                                                                   CommandOptions options) {
-  const auto timeout = effective(options.timeout);
+  const auto timeout = options.timeout;
   // Only a failure names the service: no formatting on the path every command takes.
   auto what = [&service] { return fmt::format("service '{}'", service); };
   proto::Bytes payload = proto::encode(
@@ -57,7 +62,7 @@ boost::asio::awaitable<CommandReply> Worker::send_service_command(std::string se
     co_return ipc().send(MessageType::service_command, payload) ? CommandReply{} : not_sent(what());
   }
   const Reply reply =
-      co_await ipc().request(MessageType::service_command, std::move(payload), timeout + command_deadline_margin);
+      co_await ipc().request(MessageType::service_command, std::move(payload), local_wait(timeout));
   if (!reply.ok()) co_return failure_of(reply, what());
   CommandReply r;
   r.data = JsonText(std::string(reply.payload.begin(), reply.payload.end()));
@@ -67,7 +72,7 @@ boost::asio::awaitable<CommandReply> Worker::send_service_command(std::string se
 boost::asio::awaitable<ClusterCommandReply> Worker::send_cluster_command(Target target,
                                                                          std::string data,
                                                                          CommandOptions options) {
-  const auto timeout = effective(options.timeout);
+  const auto timeout = options.timeout;
   const std::string what = "cluster command";
   const proto::Bytes payload = proto::encode(proto::ClusterCommand{
       target.kind(), target.id(), options.receptive, to_wire(timeout), std::move(data)});
@@ -81,7 +86,7 @@ boost::asio::awaitable<ClusterCommandReply> Worker::send_cluster_command(Target 
     co_return out;
   }
   const Reply reply =
-      co_await ipc().request(MessageType::cluster_command, payload, timeout + command_deadline_margin);
+      co_await ipc().request(MessageType::cluster_command, payload, local_wait(timeout));
   if (!reply.ok()) {
     const CommandReply r = failure_of(reply, what);
     out.status = r.status;

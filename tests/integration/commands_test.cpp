@@ -85,6 +85,17 @@ proto::BroadcastReply broadcast_of(const Reply& r) {
   return out;
 }
 
+// Cluster 0 relays `json` through its own SDK (the test bot's relay) and answers with what
+// the SDK gave it.
+std::string relay(Client& c, const std::string& json) {
+  auto r = to_clusters(c, proto::CommandTarget::cluster, 0, json, 10'000);
+  REQUIRE(r);
+  const proto::BroadcastReply b = broadcast_of(*r);
+  REQUIRE(b.results.size() == 1);
+  REQUIRE(b.results[0].status == proto::TargetStatus::ok);
+  return b.results[0].data;
+}
+
 std::chrono::milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
@@ -258,15 +269,7 @@ TEST_CASE("the SDK's commands from a cluster: answers and failures are values", 
   wait_ready(d);
   Client c(d.socket());
   REQUIRE(c.hello_control());
-  // Cluster 0 relays through its own SDK and answers with what the SDK gave it.
-  auto relay = [&](const std::string& json) {
-    auto r = to_clusters(c, proto::CommandTarget::cluster, 0, json, 10'000);
-    REQUIRE(r);
-    const proto::BroadcastReply b = broadcast_of(*r);
-    REQUIRE(b.results.size() == 1);
-    REQUIRE(b.results[0].status == proto::TargetStatus::ok);
-    return b.results[0].data;
-  };
+  const auto relay = [&](const std::string& json) { return ::relay(c, json); };
   CHECK(relay(R"({"relay":"service","to":"echo","data":{"a":1}})") ==
         R"({"status":"ok","data":{"echo":{"a":1},"service":"echo"}})");
   CHECK(relay(R"({"relay":"service","to":"echo","data":"fail"})") ==
@@ -285,6 +288,33 @@ TEST_CASE("the SDK's commands from a cluster: answers and failures are values", 
         R"({"cluster":0,"result":{"status":"ok","data":{"echo":"hi","cluster":0}}},)"
         R"({"cluster":1,"result":{"status":"ok","data":{"echo":"hi","cluster":1}}}]})");
   CHECK(relay(R"({"relay":"clusters","cluster":7,"data":"hi"})").starts_with(R"({"status":"not found")"));
+}
+
+TEST_CASE("ipc.request_timeout is the deadline of commands sent without their own",
+          "[integration][commands][sdk][meganectl]") {
+  TempDir dir;
+  // [ipc] ends the config: the key joins it. The slow service answers after 5 s, so every
+  // command below gets "timed out" only if the daemon's 400 ms applied (the SDK's and
+  // meganectl's own defaults would have waited for the answer).
+  Daemon d(dir, std::string(config) + "request_timeout = \"400ms\"\n");
+  wait_ready(d);
+  Client c(d.socket());
+  REQUIRE(c.hello_control());
+
+  auto raw = to_service(c, "slow", "1", 0);
+  REQUIRE(raw);
+  REQUIRE(raw->is_error());
+  CHECK(raw->error_code() == proto::ErrorCode::timeout);
+
+  // CommandOptions{} (no timeout): the SDK sends 0 and the daemon's deadline decides.
+  CHECK(relay(c, R"({"relay":"service","to":"slow","data":1})").starts_with(R"({"status":"timed out")"));
+  // A timeout of the call's own still wins over the daemon's default.
+  CHECK(relay(c, R"({"relay":"service","to":"slow","data":1,"timeout_ms":8000})") ==
+        R"({"status":"ok","data":{"echo":1,"service":"slow"}})");
+
+  auto ctl = meganectl(dir, d, {"command", "--service", "slow", "1"});
+  CHECK(ctl.exit_code == 1);
+  CHECK(ctl.output.find("did not answer in time") != std::string::npos);
 }
 
 TEST_CASE("meganectl command, end to end", "[integration][commands][meganectl]") {

@@ -15,6 +15,7 @@ namespace megane::ctl {
 struct CommonOptions {
   std::string socket;
   std::chrono::milliseconds timeout{10'000};  // per request (per cluster for restart --all)
+  bool timeout_given = false;  // --timeout was on the command line (else `command` uses the daemon's)
 };
 
 // `meganectl command`: where the data goes and how.

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   socket_opt->excludes(config_opt);
   auto* timeout_opt = app.add_option("--timeout", timeout_text,
                  "how long to wait: 500ms, 30s, 2m, 1m30s or plain seconds (default 10s; restart "
-                 "120s, per cluster with --all)");
+                 "120s, per cluster with --all; command: the config's ipc.request_timeout)");
 
   auto* status = app.add_subcommand("status", "Show the bot's clusters");
   bool json = false;
@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
     auto timeout = parse_timeout(timeout_text);
     if (const auto* error = std::get_if<std::string>(&timeout)) return usage_error(*error);
     options.timeout = std::get<std::chrono::milliseconds>(timeout);
+    options.timeout_given = true;
   }
   auto resolved = resolve_socket(socket, config);
   if (const int* code = std::get_if<int>(&resolved)) return *code;

@@ -21,9 +21,18 @@ using proto::MessageType;
 // before it gives up on its own (exit 75).
 constexpr std::chrono::milliseconds own_deadline_margin{2'000};
 
+// Without --timeout: 0, the daemon's ipc.request_timeout.
 std::uint32_t timeout_ms(const CommonOptions& options) {
+  if (!options.timeout_given) return 0;
   return static_cast<std::uint32_t>(std::min<std::int64_t>(
       options.timeout.count(), std::numeric_limits<std::uint32_t>::max()));
+}
+
+// The daemon's deadline, as far as meganectl can know it: with the daemon's default, the
+// longest a config may set (the answer comes at the real one; only a hung meganed makes us
+// wait this long).
+std::chrono::milliseconds daemon_deadline(const CommonOptions& options) {
+  return options.timeout_given ? options.timeout : std::chrono::milliseconds(proto::max_default_timeout_ms);
 }
 
 std::string subject_of(const CommandArgs& args) {
@@ -92,7 +101,7 @@ int command_command(const CommonOptions& options, const CommandArgs& args) {
     payload = proto::encode(proto::ClusterCommand{args.target_kind, args.target, args.receptive,
                                                   timeout_ms(options), args.data});
   }
-  const Clock::time_point deadline = Clock::now() + options.timeout + own_deadline_margin;
+  const Clock::time_point deadline = Clock::now() + daemon_deadline(options) + own_deadline_margin;
   if (!args.receptive) {
     // Request id 0: the daemon never answers, so there is nothing to wait for or print.
     const CallResult sent = client.send(type, 0, payload, deadline);

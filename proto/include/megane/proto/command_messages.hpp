@@ -12,6 +12,12 @@
 
 namespace megane::proto {
 
+// The longest ipc.request_timeout a config may set. A request sent with timeout_ms = 0 takes
+// the daemon's value, which the sender does not know (and a reload may change): bounded by
+// this, the sender's own safety net can wait this long plus a margin and never cut the
+// daemon's deadline short.
+inline constexpr std::uint32_t max_default_timeout_ms = 600'000;
+
 // Any role -> daemon, to one service. With receptive = 0 send it with request id 0: no reply.
 struct ServiceCommand {
   std::string service;

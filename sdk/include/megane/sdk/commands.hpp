@@ -16,6 +16,8 @@
 
 namespace megane {
 
+// The default of meganed's ipc.request_timeout, which applies to commands sent without a
+// timeout of their own (CommandOptions::timeout = 0, the default).
 inline constexpr std::chrono::milliseconds default_command_timeout{10'000};
 
 struct CommandOptions {
@@ -23,10 +25,12 @@ struct CommandOptions {
   // as soon as the frame is queued and nothing ever answers (the daemon still delivers one
   // sender's commands in order).
   bool receptive = true;
-  // How long the target has to answer; the daemon enforces it. The SDK gives up on its own a
-  // moment later (command_deadline_margin), so a call never waits forever. Zero means
-  // default_command_timeout.
-  std::chrono::milliseconds timeout = default_command_timeout;
+  // How long the target has to answer; the daemon enforces it. Zero (the default): meganed's
+  // ipc.request_timeout, as the config says at the moment the command arrives (default 10 s).
+  // The SDK gives up on its own a moment after the daemon's deadline (command_deadline_margin
+  // past `timeout`, or past the longest ipc.request_timeout a config may set when it is zero:
+  // only a hung meganed is waited for that long), so a call never waits forever.
+  std::chrono::milliseconds timeout{0};
 };
 
 // Extra time the SDK waits past CommandOptions::timeout for the daemon's own timeout answer.
