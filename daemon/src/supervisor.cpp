@@ -268,6 +268,9 @@ void Supervisor::on_exit(pid_t pid, int wait_status) {
   {
     JsonWriter w;
     w.begin_object().field("pid", static_cast<std::int64_t>(pid)).field("reason", c.last_exit);
+    // The numbers too, so scripts need not parse `reason`: exactly one of code and signal.
+    if (WIFEXITED(wait_status)) w.field("code", static_cast<std::int64_t>(WEXITSTATUS(wait_status)));
+    else if (WIFSIGNALED(wait_status)) w.field("signal", static_cast<std::int64_t>(WTERMSIG(wait_status)));
     w.field("expected", expected).end_object();
     std::string fields = w.take();
     emit(c, EventKind::cluster_exited, EventKind::service_exited, fields.substr(1, fields.size() - 2));

@@ -174,9 +174,23 @@ TEST_CASE("a subscriber gets only the kinds it asked for", "[integration][events
   auto e = next_event(c, 10s);
   REQUIRE(e);
   CHECK(e->kind == proto::EventKind::cluster_exited);
+  CHECK(e->json.find(R"("signal":9,)") != std::string::npos);
+  CHECK(e->json.find(R"("code":)") == std::string::npos);
   REQUIRE(d.wait_all_ready());
   auto more = next_event(c, 500ms);
   CHECK_FALSE(more);  // no cluster_spawned, cluster_ready, all_clusters_ready
+
+  // An exit with a status carries its code instead.
+  Client ctl(d.socket());
+  REQUIRE(ctl.hello_control());
+  REQUIRE(ctl.request(proto::MessageType::cluster_command,
+                      proto::encode(proto::ClusterCommand{proto::CommandTarget::cluster, 1, false, 0,
+                                                          R"({"die_if_cluster":1})"})));
+  auto exited = next_event(c, 10s);
+  REQUIRE(exited);
+  INFO(exited->json);
+  CHECK(exited->json.find(R"("code":1,)") != std::string::npos);
+  CHECK(exited->json.find(R"("signal":)") == std::string::npos);
 }
 
 TEST_CASE("workers get all_clusters_ready through the SDK", "[integration][events][sdk]") {
