@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <megane/proto/command_messages.hpp>
@@ -201,6 +202,36 @@ TEST_CASE("a slow service times out at the request's deadline", "[integration][c
   CHECK(r->error_code() == proto::ErrorCode::timeout);
   CHECK(took >= 400ms);
   CHECK(took < 3s);
+}
+
+TEST_CASE("a broadcast marks a cluster that answers too late 'timeout' and keeps the others' answers",
+          "[integration][commands]") {
+  TempDir dir;
+  Daemon d(dir, config);
+  wait_ready(d);
+  Client c(d.socket());
+  REQUIRE(c.hello_control());
+  auto r = to_clusters(c, proto::CommandTarget::all, 0, R"({"slow_if_cluster":0})", 500);
+  REQUIRE(r);
+  const proto::BroadcastReply all = broadcast_of(*r);
+  REQUIRE(all.results.size() == 2);
+  CHECK(all.results[0].cluster_id == 0);
+  CHECK(all.results[0].status == proto::TargetStatus::timeout);
+  CHECK(all.results[1].cluster_id == 1);
+  CHECK(all.results[1].status == proto::TargetStatus::ok);
+  CHECK(all.results[1].data == R"({"echo":{"slow_if_cluster":0},"cluster":1})");
+
+  // The late answer (2 s after the command) is dropped when it comes: a broadcast after it
+  // gets fresh answers only.
+  std::this_thread::sleep_for(2s);
+  auto next = to_clusters(c, proto::CommandTarget::all, 0, R"("after")", 5000);
+  REQUIRE(next);
+  const proto::BroadcastReply fresh = broadcast_of(*next);
+  REQUIRE(fresh.results.size() == 2);
+  for (const proto::TargetResult& t : fresh.results) {
+    CHECK(t.status == proto::TargetStatus::ok);
+    CHECK(t.data == R"({"echo":"after","cluster":)" + std::to_string(t.cluster_id) + "}");
+  }
 }
 
 TEST_CASE("a broadcast answers once per cluster and a cluster that dies is 'exited'", "[integration][commands]") {
