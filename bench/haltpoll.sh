@@ -21,7 +21,7 @@ haltpoll_apply() {
   if [[ -n ${HALT_POLL_NS:-} ]]; then
     [[ -w $haltpoll_file ]] || { echo "HALT_POLL_NS: $haltpoll_file is not writable here" >&2; return 1; }
     haltpoll_active || {
-      echo "HALT_POLL_NS: the cpuidle driver is '$(cat "$haltpoll_driver_file" 2>/dev/null)', not haltpoll: the setting would change nothing" >&2
+      echo "HALT_POLL_NS: the cpuidle driver is '$(cat "$haltpoll_driver_file" 2>/dev/null || echo unknown)', not haltpoll: the setting would change nothing" >&2
       return 1
     }
     haltpoll_saved=$(cat "$haltpoll_file")

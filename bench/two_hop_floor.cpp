@@ -311,7 +311,7 @@ int main(int argc, char** argv) {
 
   // The same bytes a cluster sends for send_service_command("bench-echo", data).
   const proto::Bytes payload =
-      proto::encode(proto::ServiceCommand{"bench-echo", true, 10'000, options->data});
+      proto::encode(proto::ServiceCommand{"bench-echo", true, 0, options->data});
   proto::FrameAssembler in;
   measure(fd, in, payload, wide_in_flight, options->warmup);
   measure(fd, in, payload, 1, options->warmup / 4);

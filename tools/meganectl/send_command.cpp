@@ -101,15 +101,18 @@ int command_command(const CommonOptions& options, const CommandArgs& args) {
     payload = proto::encode(proto::ClusterCommand{args.target_kind, args.target, args.receptive,
                                                   timeout_ms(options), args.data});
   }
-  const Clock::time_point deadline = Clock::now() + daemon_deadline(options) + own_deadline_margin;
   if (!args.receptive) {
-    // Request id 0: the daemon never answers, so there is nothing to wait for or print.
-    const CallResult sent = client.send(type, 0, payload, deadline);
+    // Request id 0: the daemon never answers, so there is nothing to wait for or print; only
+    // handing the frame over is bounded, and that by --timeout as for any other request.
+    const CallResult sent = client.send(type, 0, payload, Clock::now() + options.timeout + own_deadline_margin);
     return sent.ok() ? exit_code::ok : report(sent, subject, options);
   }
-  const CallResult r = client.request(type, payload, deadline);
-  return args.service ? print_service_reply(args, r, subject, options)
-                      : print_cluster_reply(args, r, subject, options);
+  // A timeout report names how long meganectl really waited.
+  CommonOptions waited = options;
+  waited.timeout = daemon_deadline(options) + own_deadline_margin;
+  const CallResult r = client.request(type, payload, Clock::now() + waited.timeout);
+  return args.service ? print_service_reply(args, r, subject, waited)
+                      : print_cluster_reply(args, r, subject, waited);
 }
 
 }  // namespace megane::ctl

@@ -98,8 +98,9 @@ class Worker {
   virtual std::uint32_t event_mask() const;
 
   // Sends `data` to the service `service`. Receptive (the default): completes with its
-  // answer or why there is none; never waits longer than options.timeout plus
-  // command_deadline_margin. Not receptive: completes once the frame is queued.
+  // answer or why there is none, by the daemon's deadline (options.timeout, or meganed's
+  // ipc.request_timeout when it is 0); on its own it waits at most command_deadline_margin
+  // longer (see CommandOptions). Not receptive: completes once the frame is queued.
   boost::asio::awaitable<CommandReply> send_service_command(std::string service, std::string data,
                                                             CommandOptions options = {});
   // Sends `data` to the clusters `target` picks; one result per cluster, in id order.
