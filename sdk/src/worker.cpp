@@ -22,11 +22,9 @@ std::uint32_t to_wire(std::chrono::milliseconds timeout) {
 }
 
 // How long the SDK itself waits for the daemon's answer, which always comes by the daemon's
-// deadline unless meganed hangs: with the daemon's default, up to the longest it may be.
+// deadline unless meganed hangs.
 std::chrono::milliseconds local_wait(std::chrono::milliseconds timeout) {
-  const std::chrono::milliseconds daemon_deadline =
-      timeout.count() > 0 ? timeout : std::chrono::milliseconds(proto::max_default_timeout_ms);
-  return daemon_deadline + command_deadline_margin;
+  return proto::daemon_deadline(to_wire(timeout)) + command_deadline_margin;
 }
 
 }  // namespace
@@ -52,17 +50,16 @@ std::uint32_t Worker::event_mask() const { return 0; }
 boost::asio::awaitable<CommandReply> Worker::send_service_command(std::string service,
                                                                   std::string data,
                                                                   CommandOptions options) {
-  const auto timeout = options.timeout;
   // Only a failure names the service: no formatting on the path every command takes.
   auto what = [&service] { return fmt::format("service '{}'", service); };
   proto::Bytes payload = proto::encode(
-      proto::ServiceCommand{service, options.receptive, to_wire(timeout), std::move(data)});
+      proto::ServiceCommand{service, options.receptive, to_wire(options.timeout), std::move(data)});
   if (!options.receptive) {
     // Request id 0: the daemon never answers, and nothing here waits.
     co_return ipc().send(MessageType::service_command, payload) ? CommandReply{} : not_sent(what());
   }
   const Reply reply =
-      co_await ipc().request(MessageType::service_command, std::move(payload), local_wait(timeout));
+      co_await ipc().request(MessageType::service_command, std::move(payload), local_wait(options.timeout));
   if (!reply.ok()) co_return failure_of(reply, what());
   CommandReply r;
   r.data = JsonText(std::string(reply.payload.begin(), reply.payload.end()));
@@ -72,10 +69,9 @@ boost::asio::awaitable<CommandReply> Worker::send_service_command(std::string se
 boost::asio::awaitable<ClusterCommandReply> Worker::send_cluster_command(Target target,
                                                                          std::string data,
                                                                          CommandOptions options) {
-  const auto timeout = options.timeout;
   const std::string what = "cluster command";
   const proto::Bytes payload = proto::encode(proto::ClusterCommand{
-      target.kind(), target.id(), options.receptive, to_wire(timeout), std::move(data)});
+      target.kind(), target.id(), options.receptive, to_wire(options.timeout), std::move(data)});
   ClusterCommandReply out;
   if (!options.receptive) {
     if (!ipc().send(MessageType::cluster_command, payload)) {
@@ -86,7 +82,7 @@ boost::asio::awaitable<ClusterCommandReply> Worker::send_cluster_command(Target 
     co_return out;
   }
   const Reply reply =
-      co_await ipc().request(MessageType::cluster_command, payload, local_wait(timeout));
+      co_await ipc().request(MessageType::cluster_command, payload, local_wait(options.timeout));
   if (!reply.ok()) {
     const CommandReply r = failure_of(reply, what);
     out.status = r.status;

@@ -28,13 +28,6 @@ std::uint32_t timeout_ms(const CommonOptions& options) {
       options.timeout.count(), std::numeric_limits<std::uint32_t>::max()));
 }
 
-// The daemon's deadline, as far as meganectl can know it: with the daemon's default, the
-// longest a config may set (the answer comes at the real one; only a hung meganed makes us
-// wait this long).
-std::chrono::milliseconds daemon_deadline(const CommonOptions& options) {
-  return options.timeout_given ? options.timeout : std::chrono::milliseconds(proto::max_default_timeout_ms);
-}
-
 std::string subject_of(const CommandArgs& args) {
   if (args.service) return fmt::format("service {}", *args.service);
   switch (args.target_kind) {
@@ -109,7 +102,9 @@ int command_command(const CommonOptions& options, const CommandArgs& args) {
   }
   // A timeout report names how long meganectl really waited.
   CommonOptions waited = options;
-  waited.timeout = daemon_deadline(options) + own_deadline_margin;
+  // With the daemon's default that is the longest a config may set: the answer comes at the
+  // real deadline, only a hung meganed makes us wait this long.
+  waited.timeout = proto::daemon_deadline(timeout_ms(options)) + own_deadline_margin;
   const CallResult r = client.request(type, payload, Clock::now() + waited.timeout);
   return args.service ? print_service_reply(args, r, subject, waited)
                       : print_cluster_reply(args, r, subject, waited);

@@ -2,6 +2,7 @@
 // bytes to the daemon (JSON text by convention of the SDK): it never parses them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,12 @@ namespace megane::proto {
 // this, the sender's own safety net can wait this long plus a margin and never cut the
 // daemon's deadline short.
 inline constexpr std::uint32_t max_default_timeout_ms = 600'000;
+
+// The latest the daemon answers a request that carries `timeout_ms`, as its sender can know
+// it: that timeout, or for 0 the longest ipc.request_timeout may be.
+constexpr std::chrono::milliseconds daemon_deadline(std::uint32_t timeout_ms) noexcept {
+  return std::chrono::milliseconds(timeout_ms != 0 ? timeout_ms : max_default_timeout_ms);
+}
 
 // Any role -> daemon, to one service. With receptive = 0 send it with request id 0: no reply.
 struct ServiceCommand {
